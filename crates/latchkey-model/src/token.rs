@@ -1,0 +1,306 @@
+//! The token record: one per authorization, mirroring the classic persistent `AccessToken` class.
+//!
+//! The record is created as soon as an authorization request is accepted and follows the grant through its
+//! stages; the secrets it hands out (code, access token, refresh token) are kept only as hashes.
+
+use crate::{ClientId, RecordId, RedirectUri, Scope, SecretHash, Timestamp, Username};
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown grant type {0:?}")]
+pub struct GrantTypeError(pub String);
+
+/// How a record came to be. The one-letter codes are the record's `grant_type` column (A/I/P/C, plus R and
+/// T for records that exist only as a refresh continuation or as a personal token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GrantType {
+    AuthorizationCode,
+    Implicit,
+    Password,
+    ClientCredentials,
+    RefreshToken,
+    Personal,
+}
+
+impl GrantType {
+    pub const fn letter(self) -> char {
+        match self {
+            GrantType::AuthorizationCode => 'A',
+            GrantType::Implicit => 'I',
+            GrantType::Password => 'P',
+            GrantType::ClientCredentials => 'C',
+            GrantType::RefreshToken => 'R',
+            GrantType::Personal => 'T',
+        }
+    }
+
+    pub fn from_letter(letter: &str) -> Result<Self, GrantTypeError> {
+        Ok(match letter {
+            "A" => GrantType::AuthorizationCode,
+            "I" => GrantType::Implicit,
+            "P" => GrantType::Password,
+            "C" => GrantType::ClientCredentials,
+            "R" => GrantType::RefreshToken,
+            "T" => GrantType::Personal,
+            other => return Err(GrantTypeError(other.to_owned())),
+        })
+    }
+
+    /// The name used on the wire (`grant_type` parameter, client registration, discovery).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::Implicit => "implicit",
+            GrantType::Password => "password",
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::Personal => "personal",
+        }
+    }
+
+    /// Parses a wire name. `personal` is not an OAuth grant a client can be allowed, so it is refused here.
+    pub fn parse(name: &str) -> Result<Self, GrantTypeError> {
+        Ok(match name {
+            "authorization_code" => GrantType::AuthorizationCode,
+            "implicit" => GrantType::Implicit,
+            "password" => GrantType::Password,
+            "client_credentials" => GrantType::ClientCredentials,
+            "refresh_token" => GrantType::RefreshToken,
+            other => return Err(GrantTypeError(other.to_owned())),
+        })
+    }
+}
+
+impl fmt::Display for GrantType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for GrantType {
+    type Err = GrantTypeError;
+    fn from_str(name: &str) -> Result<Self, GrantTypeError> {
+        Self::parse(name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown stage {0:?}")]
+pub struct StageError(pub String);
+
+/// Where an authorization stands: `new` → `login:N` (N-th login attempt) → `permission` → complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    New,
+    Login(u32),
+    Permission,
+    Complete,
+}
+
+impl Stage {
+    pub fn parse(text: &str) -> Result<Self, StageError> {
+        match text {
+            "new" => Ok(Stage::New),
+            "permission" => Ok(Stage::Permission),
+            "" => Ok(Stage::Complete),
+            other => other
+                .strip_prefix("login:")
+                .and_then(|n| n.parse().ok())
+                .map(Stage::Login)
+                .ok_or_else(|| StageError(other.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stage::New => f.write_str("new"),
+            Stage::Login(attempt) => write!(f, "login:{attempt}"),
+            Stage::Permission => f.write_str("permission"),
+            Stage::Complete => Ok(()),
+        }
+    }
+}
+
+/// How the authorization response travels back (OAuth 2.0 Multiple Response Types §2.1, Form Post).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseMode {
+    Query,
+    Fragment,
+    FormPost,
+}
+
+impl ResponseMode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ResponseMode::Query => "query",
+            ResponseMode::Fragment => "fragment",
+            ResponseMode::FormPost => "form_post",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "query" => Some(ResponseMode::Query),
+            "fragment" => Some(ResponseMode::Fragment),
+            "form_post" => Some(ResponseMode::FormPost),
+            _ => None,
+        }
+    }
+}
+
+/// One authorization and everything issued under it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    /// Random, non-secret key of the record.
+    pub id: RecordId,
+    pub code_hash: Option<SecretHash>,
+    pub code_expires: Option<Timestamp>,
+    /// When the code was exchanged; a second exchange finds this set and revokes the record.
+    pub code_redeemed_at: Option<Timestamp>,
+    pub access_token_hash: Option<SecretHash>,
+    pub access_token_expires: Option<Timestamp>,
+    pub refresh_token_hash: Option<SecretHash>,
+    /// `None` with a refresh token means it does not expire on its own.
+    pub refresh_token_expires: Option<Timestamp>,
+    pub id_token_hash: Option<SecretHash>,
+    pub client_id: ClientId,
+    pub username: Option<Username>,
+    pub issuer: String,
+    pub audience: Vec<String>,
+    pub scope: Scope,
+    /// Human-readable text of each granted scope, as shown on the consent page.
+    pub scope_descriptions: BTreeMap<String, String>,
+    pub grant_type: GrantType,
+    pub stage: Stage,
+    pub state: Option<String>,
+    pub redirect_uri: Option<RedirectUri>,
+    pub response_type: Option<String>,
+    pub response_mode: Option<ResponseMode>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub auth_time: Option<Timestamp>,
+    /// Extra claims and custom metadata (a JSON object).
+    pub properties: serde_json::Map<String, serde_json::Value>,
+    /// A label for tokens people manage themselves (personal tokens, API keys).
+    pub name: Option<String>,
+    pub created_at: Timestamp,
+    pub active_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    /// Shared by every record in one chain of rotated refresh tokens, so reuse of an old one can revoke all.
+    pub family_id: RecordId,
+}
+
+impl TokenRecord {
+    /// A record at its very start: known client and grant, nothing issued yet. The family starts as the
+    /// record itself.
+    pub fn new(
+        id: RecordId,
+        client_id: ClientId,
+        grant_type: GrantType,
+        issuer: impl Into<String>,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            family_id: id.clone(),
+            id,
+            code_hash: None,
+            code_expires: None,
+            code_redeemed_at: None,
+            access_token_hash: None,
+            access_token_expires: None,
+            refresh_token_hash: None,
+            refresh_token_expires: None,
+            id_token_hash: None,
+            client_id,
+            username: None,
+            issuer: issuer.into(),
+            audience: Vec::new(),
+            scope: Scope::empty(),
+            scope_descriptions: BTreeMap::new(),
+            grant_type,
+            stage: Stage::New,
+            state: None,
+            redirect_uri: None,
+            response_type: None,
+            response_mode: None,
+            nonce: None,
+            code_challenge: None,
+            code_challenge_method: None,
+            auth_time: None,
+            properties: serde_json::Map::new(),
+            name: None,
+            created_at: now,
+            active_at: None,
+            revoked_at: None,
+        }
+    }
+
+    pub fn is_revoked(&self) -> bool {
+        self.revoked_at.is_some()
+    }
+
+    /// Whether the access token of this record may be used at `now`.
+    pub fn access_token_is_active(&self, now: Timestamp) -> bool {
+        !self.is_revoked()
+            && self.access_token_hash.is_some()
+            && self.access_token_expires.is_none_or(|expires| !expires.has_passed(now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grant_type_letters_and_names_round_trip() {
+        for grant in [
+            GrantType::AuthorizationCode,
+            GrantType::Implicit,
+            GrantType::Password,
+            GrantType::ClientCredentials,
+            GrantType::RefreshToken,
+            GrantType::Personal,
+        ] {
+            assert_eq!(GrantType::from_letter(&grant.letter().to_string()), Ok(grant));
+        }
+        assert_eq!(GrantType::parse("client_credentials"), Ok(GrantType::ClientCredentials));
+        assert!(GrantType::parse("personal").is_err());
+        assert!(GrantType::parse("urn:ietf:params:oauth:grant-type:device_code").is_err());
+        assert!(GrantType::from_letter("Z").is_err());
+    }
+
+    #[test]
+    fn stage_text_form() {
+        for stage in [Stage::New, Stage::Login(3), Stage::Permission, Stage::Complete] {
+            assert_eq!(Stage::parse(&stage.to_string()), Ok(stage));
+        }
+        assert_eq!(Stage::Login(2).to_string(), "login:2");
+        assert_eq!(Stage::Complete.to_string(), "");
+        assert!(Stage::parse("login:").is_err());
+        assert!(Stage::parse("login:-1").is_err());
+        assert!(Stage::parse("done").is_err());
+    }
+
+    #[test]
+    fn access_token_activity() {
+        let now = Timestamp::from_unix_seconds(1_000);
+        let mut record = TokenRecord::new(
+            RecordId::parse("r1").unwrap(),
+            ClientId::parse("c").unwrap(),
+            GrantType::ClientCredentials,
+            "https://issuer.example",
+            now,
+        );
+        assert!(!record.access_token_is_active(now), "nothing issued yet");
+        record.access_token_hash = Some(SecretHash::of("t"));
+        record.access_token_expires = Some(now.plus_seconds(60));
+        assert!(record.access_token_is_active(now));
+        assert!(!record.access_token_is_active(now.plus_seconds(60)));
+        record.revoked_at = Some(now);
+        assert!(!record.access_token_is_active(now));
+    }
+}
