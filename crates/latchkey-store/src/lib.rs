@@ -1,0 +1,214 @@
+//! Latchkey's storage: one diesel code base over SQLite and PostgreSQL.
+//!
+//! [`Store::open`] picks the backend from the URL, builds a connection pool and applies the embedded
+//! migrations. Work happens in transactions: [`Store::read`] and [`Store::write`] hand a [`Repo`] to a closure;
+//! one flow step is one transaction. Diesel calls block, so async callers go through [`Store::read_async`]
+//! and [`Store::write_async`], which run them on the blocking thread pool.
+
+mod connection;
+mod error;
+mod migrations;
+mod pool;
+mod repo;
+mod rows;
+mod schema;
+#[cfg(feature = "test-support")]
+pub mod testing;
+mod url;
+
+pub use error::StoreError;
+pub use repo::{Consumed, LoginAttempt, Repo};
+pub use url::{DatabaseUrl, DatabaseUrlError};
+
+use connection::AnyConnection;
+use diesel::connection::{AnsiTransactionManager, Connection, SimpleConnection, TransactionManager};
+use pool::{Manager, Pool};
+use std::time::Duration;
+
+#[derive(Clone, Copy)]
+enum Access {
+    Read,
+    Write,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Tuning knobs; the defaults suit a single server.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Most connections the pool opens (SQLite in memory always uses one: each connection would be a
+    /// database of its own).
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before it is answered "unavailable".
+    pub connect_timeout: Duration,
+    /// How long SQLite waits on a lock held by another writer before giving up.
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            connect_timeout: Duration::from_secs(5),
+            sqlite_busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects, creating the SQLite file if needed, and applies pending migrations.
+    pub fn open(url: &DatabaseUrl, options: &StoreOptions) -> Result<Self, StoreError> {
+        let store = Self::connect(url, options)?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Connects without touching the schema.
+    pub fn connect(url: &DatabaseUrl, options: &StoreOptions) -> Result<Self, StoreError> {
+        let manager = Manager { url: url.clone(), sqlite_busy_timeout: options.sqlite_busy_timeout };
+        // Open one connection first: if the database is unreachable, this error is the database's own
+        // words, where the pool would only report a time-out.
+        if !matches!(url, DatabaseUrl::SqliteMemory) {
+            drop(diesel::r2d2::ManageConnection::connect(&manager)?);
+        }
+        let builder = diesel::r2d2::Pool::builder().connection_timeout(options.connect_timeout);
+        let builder = match url {
+            // The one connection is the database: keep it for the life of the store.
+            DatabaseUrl::SqliteMemory => {
+                builder.max_size(1).min_idle(Some(1)).idle_timeout(None).max_lifetime(None)
+            }
+            _ => builder.max_size(options.max_connections.max(1)).min_idle(Some(0)),
+        };
+        let pool = builder.build_unchecked(manager);
+        let backend = if url.is_sqlite() { Backend::Sqlite } else { Backend::Postgres };
+        Ok(Self { pool, backend })
+    }
+
+    /// Applies pending migrations; returns how many were applied.
+    pub fn migrate(&self) -> Result<usize, StoreError> {
+        let mut conn = self.pool.get()?;
+        migrations::run(&mut conn)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `work` in a read transaction: one consistent snapshot (on PostgreSQL, `REPEATABLE READ`).
+    pub fn read<R>(
+        &self,
+        work: impl FnOnce(&mut Repo<'_>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        self.transaction(Access::Read, work)
+    }
+
+    /// Runs `work` in a write transaction: all of it commits, or none of it.
+    ///
+    /// On SQLite the transaction takes the write lock at its start (`BEGIN IMMEDIATE`), so two writers queue
+    /// on the busy timeout instead of one failing when it tries to upgrade a read lock. Repository methods
+    /// never swallow a database error inside a transaction (expected conflicts run in savepoints), so a
+    /// closure that returns `Ok` has really done all its work.
+    pub fn write<R>(
+        &self,
+        work: impl FnOnce(&mut Repo<'_>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        self.transaction(Access::Write, work)
+    }
+
+    fn transaction<R>(
+        &self,
+        access: Access,
+        work: impl FnOnce(&mut Repo<'_>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut conn = self.pool.get()?;
+        let conn: &mut AnyConnection = &mut conn;
+        match (conn as &mut AnyConnection, access) {
+            (AnyConnection::Sqlite(c), Access::Write) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+            }
+            (AnyConnection::Sqlite(c), Access::Read) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")?
+            }
+            (AnyConnection::Postgresql(c), Access::Write) => AnsiTransactionManager::begin_transaction(c)?,
+            (AnyConnection::Postgresql(c), Access::Read) => AnsiTransactionManager::begin_transaction_sql(
+                c,
+                "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            )?,
+        }
+        type Manager = <AnyConnection as Connection>::TransactionManager;
+        match work(&mut Repo { conn }) {
+            Ok(value) => match Manager::commit_transaction(conn) {
+                Ok(()) => Ok(value),
+                Err(error) => {
+                    // A failed COMMIT can leave the transaction open; close it so the pooled connection is
+                    // clean. The commit error is what the caller needs to know.
+                    let _ = Manager::rollback_transaction(conn);
+                    Err(error.into())
+                }
+            },
+            Err(error) => {
+                let _ = Manager::rollback_transaction(conn);
+                Err(error)
+            }
+        }
+    }
+
+    pub async fn read_async<R, F>(&self, work: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut Repo<'_>) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let store = self.clone();
+        blocking(move || store.read(work)).await
+    }
+
+    pub async fn write_async<R, F>(&self, work: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut Repo<'_>) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let store = self.clone();
+        blocking(move || store.write(work)).await
+    }
+
+    /// Whether the database can serve a write now. On PostgreSQL a round trip; on SQLite it also takes the
+    /// write lock for a moment, since a database locked by another process can answer reads yet issue nothing.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.get()?;
+        match &mut *conn {
+            AnyConnection::Postgresql(c) => c.batch_execute("SELECT 1")?,
+            AnyConnection::Sqlite(c) => c.batch_execute("BEGIN IMMEDIATE; ROLLBACK")?,
+        }
+        Ok(())
+    }
+
+    pub async fn ping_async(&self) -> Result<(), StoreError> {
+        let store = self.clone();
+        blocking(move || store.ping()).await
+    }
+}
+
+async fn blocking<R: Send + 'static>(
+    work: impl FnOnce() -> Result<R, StoreError> + Send + 'static,
+) -> Result<R, StoreError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(error) => Err(StoreError::Corrupt(format!("storage task failed: {error}"))),
+    }
+}

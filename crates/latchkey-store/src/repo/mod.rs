@@ -1,0 +1,48 @@
+//! Repositories: what the rest of Latchkey may ask of storage, in model types only.
+
+mod clients;
+mod sessions;
+mod tokens;
+mod users;
+
+pub use sessions::LoginAttempt;
+pub use tokens::Consumed;
+
+use crate::connection::AnyConnection;
+use latchkey_model::{Cursor, Page, PageRequest};
+
+/// Access to the data inside one transaction (see [`crate::Store::read`] and [`crate::Store::write`]).
+pub struct Repo<'c> {
+    pub(crate) conn: &'c mut AnyConnection,
+}
+
+/// The one-past-the-limit row tells whether another page follows, without a second count query.
+pub(crate) fn fetch_limit(page: &PageRequest) -> i64 {
+    i64::from(page.limit()) + 1
+}
+
+pub(crate) fn into_page<T>(
+    mut items: Vec<T>,
+    page: &PageRequest,
+    cursor_of: impl Fn(&T) -> Cursor,
+) -> Page<T> {
+    let limit = usize::try_from(page.limit()).unwrap_or(usize::MAX);
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(cursor_of)
+    } else {
+        None
+    };
+    Page { items, next }
+}
+
+/// The key a single-key listing (clients by id, users by name) resumes after; the empty string sorts first.
+pub(crate) fn key_after(page: &PageRequest) -> Result<String, crate::StoreError> {
+    match &page.after {
+        None => Ok(String::new()),
+        Some(cursor) => cursor
+            .decode(1)
+            .and_then(|parts| parts.into_iter().next())
+            .ok_or_else(|| crate::StoreError::InvalidInput("invalid page cursor".to_owned())),
+    }
+}

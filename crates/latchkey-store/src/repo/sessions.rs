@@ -1,0 +1,302 @@
+//! Browser sessions, remembered consent, failed-login counters and signing keys.
+
+use super::Repo;
+use crate::schema::{consents, login_failures, sessions, signing_keys};
+use crate::StoreError;
+
+/// Whether a login attempt may check the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginAttempt {
+    /// Go ahead; this is attempt number `attempts` since the last success.
+    Allowed { attempts: i64 },
+    /// Too many attempts: refused without checking, until then.
+    Locked(Timestamp),
+}
+use diesel::prelude::*;
+use latchkey_model::{ClientId, Consent, Scope, SecretHash, Session, SigningKeyRecord, Timestamp, Username};
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = sessions, treat_none_as_null = true)]
+struct SessionRow {
+    id_hash: String,
+    username: Option<String>,
+    auth_time: Option<i64>,
+    created_at: i64,
+    last_seen_at: i64,
+    expires_at: i64,
+}
+
+impl From<&Session> for SessionRow {
+    fn from(s: &Session) -> Self {
+        Self {
+            id_hash: s.id_hash.to_hex(),
+            username: s.username.as_ref().map(Username::to_string),
+            auth_time: s.auth_time.map(Timestamp::unix_seconds),
+            created_at: s.created_at.unix_seconds(),
+            last_seen_at: s.last_seen_at.unix_seconds(),
+            expires_at: s.expires_at.unix_seconds(),
+        }
+    }
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
+    fn try_from(row: SessionRow) -> Result<Self, StoreError> {
+        Ok(Session {
+            id_hash: SecretHash::from_hex(&row.id_hash)
+                .map_err(|e| StoreError::corrupt("sessions.id_hash", e))?,
+            username: row
+                .username
+                .map(|u| Username::parse(&u).map_err(|e| StoreError::corrupt("sessions.username", e)))
+                .transpose()?,
+            auth_time: row.auth_time.map(Timestamp::from_unix_seconds),
+            created_at: Timestamp::from_unix_seconds(row.created_at),
+            last_seen_at: Timestamp::from_unix_seconds(row.last_seen_at),
+            expires_at: Timestamp::from_unix_seconds(row.expires_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = signing_keys)]
+struct KeyRow {
+    kid: String,
+    alg: String,
+    private_key: String,
+    public_jwk: String,
+    created_at: i64,
+    retired_at: Option<i64>,
+    expires_at: Option<i64>,
+}
+
+impl From<KeyRow> for SigningKeyRecord {
+    fn from(row: KeyRow) -> Self {
+        SigningKeyRecord {
+            kid: row.kid,
+            alg: row.alg,
+            encrypted_private_key: row.private_key,
+            public_jwk: row.public_jwk,
+            created_at: Timestamp::from_unix_seconds(row.created_at),
+            retired_at: row.retired_at.map(Timestamp::from_unix_seconds),
+            expires_at: row.expires_at.map(Timestamp::from_unix_seconds),
+        }
+    }
+}
+
+impl Repo<'_> {
+    pub fn insert_session(&mut self, session: &Session) -> Result<(), StoreError> {
+        diesel::insert_into(sessions::table).values(SessionRow::from(session)).execute(self.conn)?;
+        Ok(())
+    }
+
+    /// The session with this cookie hash, if it exists and has not expired at `now`.
+    pub fn find_session(
+        &mut self,
+        id_hash: &SecretHash,
+        now: Timestamp,
+    ) -> Result<Option<Session>, StoreError> {
+        let row = sessions::table
+            .find(id_hash.to_hex())
+            .filter(sessions::expires_at.gt(now.unix_seconds()))
+            .select(SessionRow::as_select())
+            .first(self.conn)
+            .optional()?;
+        row.map(Session::try_from).transpose()
+    }
+
+    pub fn update_session(&mut self, session: &Session) -> Result<(), StoreError> {
+        diesel::update(sessions::table.find(session.id_hash.to_hex()))
+            .set(SessionRow::from(session))
+            .execute(self.conn)?;
+        Ok(())
+    }
+
+    pub fn delete_session(&mut self, id_hash: &SecretHash) -> Result<(), StoreError> {
+        diesel::delete(sessions::table.find(id_hash.to_hex())).execute(self.conn)?;
+        Ok(())
+    }
+
+    /// Ends every browser session of a user; returns how many there were.
+    pub fn delete_user_sessions(&mut self, username: &Username) -> Result<u64, StoreError> {
+        let deleted = diesel::delete(sessions::table.filter(sessions::username.eq(username.as_str())))
+            .execute(self.conn)?;
+        Ok(deleted as u64)
+    }
+
+    pub fn find_consent(
+        &mut self,
+        username: &Username,
+        client_id: &ClientId,
+    ) -> Result<Option<Consent>, StoreError> {
+        let row: Option<(String, i64)> = consents::table
+            .find((username.as_str(), client_id.as_str()))
+            .select((consents::scope, consents::granted_at))
+            .first(self.conn)
+            .optional()?;
+        row.map(|(scope, granted_at)| {
+            Ok(Consent {
+                username: username.clone(),
+                client_id: client_id.clone(),
+                scope: Scope::parse(&scope).map_err(|e| StoreError::corrupt("consents.scope", e))?,
+                granted_at: Timestamp::from_unix_seconds(granted_at),
+            })
+        })
+        .transpose()
+    }
+
+    /// Records consent, replacing what the user had allowed this client before.
+    pub fn save_consent(&mut self, consent: &Consent) -> Result<(), StoreError> {
+        let key = (consent.username.as_str(), consent.client_id.as_str());
+        let values = (
+            consents::scope.eq(consent.scope.to_string()),
+            consents::granted_at.eq(consent.granted_at.unix_seconds()),
+        );
+        if diesel::update(consents::table.find(key)).set(values.clone()).execute(self.conn)? > 0 {
+            return Ok(());
+        }
+        let inserted = self.conn.transaction(|conn| {
+            diesel::insert_into(consents::table)
+                .values((
+                    consents::username.eq(key.0),
+                    consents::client_id.eq(key.1),
+                    values.0.clone(),
+                    values.1,
+                ))
+                .execute(conn)
+        });
+        match inserted {
+            Ok(_) => Ok(()),
+            // Saved concurrently by another request (savepoint rolled back): this one's answer wins.
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => {
+                diesel::update(consents::table.find(key)).set(values).execute(self.conn)?;
+                Ok(())
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    pub fn delete_user_consents(&mut self, username: &Username) -> Result<u64, StoreError> {
+        let deleted = diesel::delete(consents::table.filter(consents::username.eq(username.as_str())))
+            .execute(self.conn)?;
+        Ok(deleted as u64)
+    }
+
+    /// When the subject (`user:NAME` or `ip:ADDR`) may try again, if it is locked out at `now`.
+    pub fn login_locked_until(
+        &mut self,
+        subject: &str,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let locked: Option<Option<i64>> = login_failures::table
+            .find(subject)
+            .select(login_failures::locked_until)
+            .first(self.conn)
+            .optional()?;
+        Ok(locked.flatten().filter(|until| *until > now.unix_seconds()).map(Timestamp::from_unix_seconds))
+    }
+
+    /// Counts one more login attempt for `subject` and says whether it may go ahead, atomically: the
+    /// counter is bumped first (under the row lock), and only then is the lock-out read, so any number of
+    /// parallel attempts cannot slip past the limit. `lock_for(attempts)` decides when and how long to lock.
+    pub fn count_login_attempt(
+        &mut self,
+        subject: &str,
+        now: Timestamp,
+        lock_for: impl Fn(i64) -> Option<i64>,
+    ) -> Result<LoginAttempt, StoreError> {
+        let row = login_failures::table.find(subject);
+        let bump = |conn: &mut crate::connection::AnyConnection| {
+            diesel::update(row)
+                .set((
+                    login_failures::failures.eq(login_failures::failures + 1),
+                    login_failures::updated_at.eq(now.unix_seconds()),
+                ))
+                .execute(conn)
+        };
+        if bump(self.conn)? == 0 {
+            // First attempt for this subject. The insert runs in a savepoint: if a concurrent request
+            // inserted the row first, only the savepoint rolls back and this attempt is counted on top.
+            let inserted = self.conn.transaction(|conn| {
+                diesel::insert_into(login_failures::table)
+                    .values((
+                        login_failures::subject.eq(subject),
+                        login_failures::failures.eq(1_i64),
+                        login_failures::updated_at.eq(now.unix_seconds()),
+                    ))
+                    .execute(conn)
+            });
+            match inserted {
+                Ok(_) => {}
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => {
+                    bump(self.conn)?;
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        let (attempts, locked_until): (i64, Option<i64>) =
+            row.select((login_failures::failures, login_failures::locked_until)).first(self.conn)?;
+        if let Some(until) = locked_until.filter(|until| *until > now.unix_seconds()) {
+            return Ok(LoginAttempt::Locked(Timestamp::from_unix_seconds(until)));
+        }
+        if let Some(seconds) = lock_for(attempts) {
+            diesel::update(row)
+                .set(login_failures::locked_until.eq(now.plus_seconds(seconds).unix_seconds()))
+                .execute(self.conn)?;
+        }
+        Ok(LoginAttempt::Allowed { attempts })
+    }
+
+    pub fn clear_login_failures(&mut self, subject: &str) -> Result<(), StoreError> {
+        diesel::delete(login_failures::table.find(subject)).execute(self.conn)?;
+        Ok(())
+    }
+
+    pub fn insert_signing_key(&mut self, key: &SigningKeyRecord) -> Result<(), StoreError> {
+        diesel::insert_into(signing_keys::table)
+            .values(KeyRow {
+                kid: key.kid.clone(),
+                alg: key.alg.clone(),
+                private_key: key.encrypted_private_key.clone(),
+                public_jwk: key.public_jwk.clone(),
+                created_at: key.created_at.unix_seconds(),
+                retired_at: key.retired_at.map(Timestamp::unix_seconds),
+                expires_at: key.expires_at.map(Timestamp::unix_seconds),
+            })
+            .execute(self.conn)?;
+        Ok(())
+    }
+
+    /// Keys still published at `now` (active and retired-but-unexpired), oldest first.
+    pub fn published_signing_keys(&mut self, now: Timestamp) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        let rows = signing_keys::table
+            .filter(signing_keys::expires_at.is_null().or(signing_keys::expires_at.gt(now.unix_seconds())))
+            .order((signing_keys::created_at.asc(), signing_keys::kid.asc()))
+            .select(KeyRow::as_select())
+            .load(self.conn)?;
+        Ok(rows.into_iter().map(SigningKeyRecord::from).collect())
+    }
+
+    /// Retires every active key of `alg`: it stops signing now and leaves the JWKS at `expires_at`.
+    pub fn retire_signing_keys(
+        &mut self,
+        alg: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let active =
+            signing_keys::table.filter(signing_keys::alg.eq(alg)).filter(signing_keys::retired_at.is_null());
+        let retired = diesel::update(active)
+            .set((
+                signing_keys::retired_at.eq(now.unix_seconds()),
+                signing_keys::expires_at.eq(expires_at.unix_seconds()),
+            ))
+            .execute(self.conn)?;
+        Ok(retired as u64)
+    }
+}

@@ -1,0 +1,222 @@
+use super::{fetch_limit, into_page, Repo};
+use crate::rows::TokenRow;
+use crate::schema::tokens::dsl;
+use crate::StoreError;
+use diesel::prelude::*;
+use latchkey_model::{
+    ClientId, Cursor, Page, PageRequest, RecordId, SecretHash, Timestamp, TokenRecord, Username,
+};
+
+fn cursor_of(record: &TokenRecord) -> Cursor {
+    Cursor::encode(&[&record.created_at.unix_seconds().to_string(), record.id.as_str()])
+}
+
+/// A cursor back to its (created_at, id) sort key; a foreign cursor is the caller's mistake, not ours.
+fn decode_cursor(cursor: &Cursor) -> Result<(i64, String), StoreError> {
+    let invalid = || StoreError::InvalidInput("invalid page cursor".to_owned());
+    let mut parts = cursor.decode(2).ok_or_else(invalid)?.into_iter();
+    let created = parts.next().and_then(|c| c.parse().ok()).ok_or_else(invalid)?;
+    let id = parts.next().ok_or_else(invalid)?;
+    Ok((created, id))
+}
+
+fn records(rows: Vec<TokenRow>) -> Result<Vec<TokenRecord>, StoreError> {
+    rows.into_iter().map(TokenRecord::try_from).collect()
+}
+
+/// Which owner a listing is for.
+enum Owner<'a> {
+    User(&'a Username),
+    Client(&'a ClientId),
+}
+
+impl Repo<'_> {
+    pub fn insert_token(&mut self, record: &TokenRecord) -> Result<(), StoreError> {
+        diesel::insert_into(dsl::tokens).values(TokenRow::from(record)).execute(self.conn)?;
+        Ok(())
+    }
+
+    /// Replaces the fields of an existing record, except its id, creation time, family and revocation: those
+    /// never change after insertion, and revocation goes only through the revoke methods.
+    pub fn update_token(&mut self, record: &TokenRecord) -> Result<(), StoreError> {
+        let changed = diesel::update(dsl::tokens.find(record.id.as_str()))
+            .set(TokenRow::from(record))
+            .execute(self.conn)?;
+        match changed {
+            0 => Err(StoreError::NotFound),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn get_token(&mut self, id: &RecordId) -> Result<TokenRecord, StoreError> {
+        let row = dsl::tokens.find(id.as_str()).select(TokenRow::as_select()).first(self.conn)?;
+        TokenRecord::try_from(row)
+    }
+
+    pub fn find_token_by_code(&mut self, code: &SecretHash) -> Result<Option<TokenRecord>, StoreError> {
+        let query = dsl::tokens.filter(dsl::code_hash.eq(code.to_hex()));
+        query
+            .select(TokenRow::as_select())
+            .first(self.conn)
+            .optional()?
+            .map(TokenRecord::try_from)
+            .transpose()
+    }
+
+    pub fn find_token_by_access_token(
+        &mut self,
+        token: &SecretHash,
+    ) -> Result<Option<TokenRecord>, StoreError> {
+        let query = dsl::tokens.filter(dsl::access_token_hash.eq(token.to_hex()));
+        query
+            .select(TokenRow::as_select())
+            .first(self.conn)
+            .optional()?
+            .map(TokenRecord::try_from)
+            .transpose()
+    }
+
+    pub fn find_token_by_refresh_token(
+        &mut self,
+        token: &SecretHash,
+    ) -> Result<Option<TokenRecord>, StoreError> {
+        let query = dsl::tokens.filter(dsl::refresh_token_hash.eq(token.to_hex()));
+        query
+            .select(TokenRow::as_select())
+            .first(self.conn)
+            .optional()?
+            .map(TokenRecord::try_from)
+            .transpose()
+    }
+
+    pub fn find_token_by_id_token(&mut self, token: &SecretHash) -> Result<Option<TokenRecord>, StoreError> {
+        let query = dsl::tokens.filter(dsl::id_token_hash.eq(token.to_hex()));
+        query
+            .select(TokenRow::as_select())
+            .first(self.conn)
+            .optional()?
+            .map(TokenRecord::try_from)
+            .transpose()
+    }
+
+    /// A user's records, newest first.
+    pub fn list_tokens_by_username(
+        &mut self,
+        username: &Username,
+        page: &PageRequest,
+    ) -> Result<Page<TokenRecord>, StoreError> {
+        self.list_tokens(Owner::User(username), page)
+    }
+
+    /// A client's records, newest first.
+    pub fn list_tokens_by_client(
+        &mut self,
+        client_id: &ClientId,
+        page: &PageRequest,
+    ) -> Result<Page<TokenRecord>, StoreError> {
+        self.list_tokens(Owner::Client(client_id), page)
+    }
+
+    fn list_tokens(&mut self, owner: Owner<'_>, page: &PageRequest) -> Result<Page<TokenRecord>, StoreError> {
+        let after = page.after.as_ref().map(decode_cursor).transpose()?;
+        // Seek on (created_at, id) descending: the composite indexes make every page cost the same.
+        let (created, id) = after.unwrap_or((i64::MAX, String::new()));
+        let seek = dsl::created_at.lt(created).or(dsl::created_at.eq(created).and(dsl::id.lt(id)));
+        let order = (dsl::created_at.desc(), dsl::id.desc());
+        let limit = fetch_limit(page);
+        let rows = match owner {
+            Owner::User(username) => dsl::tokens
+                .filter(dsl::username.eq(username.as_str()))
+                .filter(seek)
+                .order(order)
+                .limit(limit)
+                .select(TokenRow::as_select())
+                .load(self.conn)?,
+            Owner::Client(client_id) => dsl::tokens
+                .filter(dsl::client_id.eq(client_id.as_str()))
+                .filter(seek)
+                .order(order)
+                .limit(limit)
+                .select(TokenRow::as_select())
+                .load(self.conn)?,
+        };
+        Ok(into_page(records(rows)?, page, cursor_of))
+    }
+
+    /// Revokes one record; returns whether it was live.
+    pub fn revoke_token(&mut self, id: &RecordId, now: Timestamp) -> Result<bool, StoreError> {
+        let live = dsl::tokens.find(id.as_str()).filter(dsl::revoked_at.is_null());
+        let revoked = diesel::update(live).set(dsl::revoked_at.eq(now.unix_seconds())).execute(self.conn)?;
+        Ok(revoked == 1)
+    }
+
+    /// Revokes every live record of a user; returns how many were revoked.
+    pub fn revoke_user(&mut self, username: &Username, now: Timestamp) -> Result<u64, StoreError> {
+        let live = dsl::tokens.filter(dsl::username.eq(username.as_str())).filter(dsl::revoked_at.is_null());
+        let revoked = diesel::update(live).set(dsl::revoked_at.eq(now.unix_seconds())).execute(self.conn)?;
+        Ok(revoked as u64)
+    }
+
+    /// Revokes every live record of a client; returns how many were revoked.
+    pub fn revoke_client(&mut self, client_id: &ClientId, now: Timestamp) -> Result<u64, StoreError> {
+        let live =
+            dsl::tokens.filter(dsl::client_id.eq(client_id.as_str())).filter(dsl::revoked_at.is_null());
+        let revoked = diesel::update(live).set(dsl::revoked_at.eq(now.unix_seconds())).execute(self.conn)?;
+        Ok(revoked as u64)
+    }
+}
+
+/// The outcome of presenting a single-use secret (an authorization code or a refresh token).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Consumed {
+    /// This request is the one use: the record, already marked used in this transaction.
+    First(TokenRecord),
+    /// Used before (or revoked): a replay. The caller refuses and revokes what the record's family issued.
+    Replayed(TokenRecord),
+    /// No record has this secret.
+    Unknown,
+}
+
+impl Repo<'_> {
+    /// Marks an authorization code redeemed, exactly once even under concurrent redemption: the conditional
+    /// update lets one transaction through and shows every other the code already taken.
+    pub fn redeem_code(&mut self, code: &SecretHash, now: Timestamp) -> Result<Consumed, StoreError> {
+        let fresh = dsl::tokens
+            .filter(dsl::code_hash.eq(code.to_hex()))
+            .filter(dsl::code_redeemed_at.is_null())
+            .filter(dsl::revoked_at.is_null());
+        let won =
+            diesel::update(fresh).set(dsl::code_redeemed_at.eq(now.unix_seconds())).execute(self.conn)?;
+        let record = self.find_token_by_code(code)?;
+        Ok(match (won, record) {
+            (_, None) => Consumed::Unknown,
+            (1, Some(record)) => Consumed::First(record),
+            (_, Some(record)) => Consumed::Replayed(record),
+        })
+    }
+
+    /// Takes a refresh token for rotation, exactly once: the record holding it is retired (revoked) by the
+    /// same conditional update that proves this request is the first to present it.
+    pub fn consume_refresh_token(
+        &mut self,
+        token: &SecretHash,
+        now: Timestamp,
+    ) -> Result<Consumed, StoreError> {
+        let live =
+            dsl::tokens.filter(dsl::refresh_token_hash.eq(token.to_hex())).filter(dsl::revoked_at.is_null());
+        let won = diesel::update(live).set(dsl::revoked_at.eq(now.unix_seconds())).execute(self.conn)?;
+        let record = self.find_token_by_refresh_token(token)?;
+        Ok(match (won, record) {
+            (_, None) => Consumed::Unknown,
+            (1, Some(record)) => Consumed::First(record),
+            (_, Some(record)) => Consumed::Replayed(record),
+        })
+    }
+
+    /// Revokes every live record of a refresh family (a grant and all its rotations); returns the count.
+    pub fn revoke_family(&mut self, family: &RecordId, now: Timestamp) -> Result<u64, StoreError> {
+        let live = dsl::tokens.filter(dsl::family_id.eq(family.as_str())).filter(dsl::revoked_at.is_null());
+        let revoked = diesel::update(live).set(dsl::revoked_at.eq(now.unix_seconds())).execute(self.conn)?;
+        Ok(revoked as u64)
+    }
+}

@@ -1,0 +1,41 @@
+-- Signing keys. The private key is kept only as a JWE (dir, A256GCM) under the key-encryption key from the
+-- configuration; the public half is a JWK. A retired key no longer signs but stays published until
+-- `expires_at`, when every token it signed has expired.
+CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY NOT NULL,
+    alg TEXT NOT NULL,
+    private_key TEXT NOT NULL,
+    public_jwk TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    retired_at BIGINT,
+    expires_at BIGINT
+);
+
+-- Browser sessions, keyed by the SHA-256 of the cookie value. A session without a user is the pre-login
+-- session that carries the CSRF token of the login form.
+CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY NOT NULL,
+    username TEXT REFERENCES users (username) ON DELETE CASCADE,
+    auth_time BIGINT,
+    created_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_by_username ON sessions (username);
+
+-- Remembered consent: the scopes a user has allowed a client.
+CREATE TABLE consents (
+    username TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+    client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+    scope TEXT NOT NULL,
+    granted_at BIGINT NOT NULL,
+    PRIMARY KEY (username, client_id)
+);
+
+-- Failed-login counters, per account (`user:NAME`) and per address (`ip:ADDR`).
+CREATE TABLE login_failures (
+    subject TEXT PRIMARY KEY NOT NULL,
+    failures BIGINT NOT NULL,
+    locked_until BIGINT,
+    updated_at BIGINT NOT NULL
+);

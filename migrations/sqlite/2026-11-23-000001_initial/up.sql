@@ -1,0 +1,69 @@
+-- Clients (RFC 6749 §2). Secrets are stored only as SHA-256 hashes; a public client has none.
+CREATE TABLE clients (
+    id TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    secret_hash TEXT,
+    redirect_uris TEXT NOT NULL,
+    grant_types TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    access_token_ttl INTEGER NOT NULL,
+    refresh_token_ttl INTEGER,
+    id_token_alg TEXT NOT NULL DEFAULT 'RS256',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+-- Resource owners. `subject` is the stable OpenID Connect `sub`; passwords are Argon2id PHC strings.
+CREATE TABLE users (
+    username TEXT PRIMARY KEY NOT NULL,
+    subject TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    email TEXT,
+    email_verified BOOLEAN NOT NULL DEFAULT FALSE,
+    name TEXT,
+    claims TEXT NOT NULL DEFAULT '{}',
+    disabled BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+-- The token record: one row per authorization. Every secret column holds a SHA-256 hash, never the secret.
+-- Times are Unix seconds.
+CREATE TABLE tokens (
+    id TEXT PRIMARY KEY NOT NULL,
+    code_hash TEXT UNIQUE,
+    code_expires INTEGER,
+    code_redeemed_at INTEGER,
+    access_token_hash TEXT UNIQUE,
+    access_token_expires INTEGER,
+    refresh_token_hash TEXT UNIQUE,
+    refresh_token_expires INTEGER,
+    id_token_hash TEXT UNIQUE,
+    client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+    username TEXT REFERENCES users (username) ON DELETE CASCADE,
+    issuer TEXT NOT NULL,
+    audience TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    scope_descriptions TEXT NOT NULL,
+    grant_type TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    state TEXT,
+    redirect_uri TEXT,
+    response_type TEXT,
+    response_mode TEXT,
+    nonce TEXT,
+    code_challenge TEXT,
+    code_challenge_method TEXT,
+    auth_time INTEGER,
+    properties TEXT NOT NULL,
+    name TEXT,
+    created_at INTEGER NOT NULL,
+    active_at INTEGER,
+    revoked_at INTEGER,
+    family_id TEXT NOT NULL
+);
+
+-- Listings per owner and per client, newest first, with keyset pagination on (created_at, id).
+CREATE INDEX tokens_by_username ON tokens (username, created_at, id);
+CREATE INDEX tokens_by_client ON tokens (client_id, created_at, id);
+CREATE INDEX tokens_by_family ON tokens (family_id);

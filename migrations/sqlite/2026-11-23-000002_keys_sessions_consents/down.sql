@@ -1,0 +1,4 @@
+DROP TABLE login_failures;
+DROP TABLE consents;
+DROP TABLE sessions;
+DROP TABLE signing_keys;
