@@ -1,0 +1,253 @@
+//! Signing keys: generated on first start, kept in the database with the private half encrypted under a
+//! key-encryption key from the configuration, published as a JWKS (RFC 7517), rotated on demand.
+//!
+//! Private-key operations go through josekit (OpenSSL). The `rsa` crate that openidconnect links is used for
+//! verification only, which RUSTSEC-2023-0071 (a timing side channel in RSA decryption and signing) does not
+//! affect.
+
+use base64::Engine;
+use josekit::jwe::{Dir, JweHeader};
+use josekit::jwk::{Jwk, KeyPair};
+use josekit::jws::{EdDSA, JwsSigner, ES256, RS256};
+use latchkey_model::{SigningKeyRecord, Timestamp};
+use latchkey_store::{Repo, StoreError};
+use openidconnect::core::{CoreJsonWebKey, CoreJwsSigningAlgorithm};
+use openidconnect::{PrivateSigningKey, SigningError};
+use rand::{CryptoRng, RngCore};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("the key-encryption key must be 32 bytes, base64url-encoded (43 characters)")]
+    BadEncryptionKey,
+    #[error("key operation failed: {0}")]
+    Crypto(String),
+    #[error("signing key {0} cannot be decrypted with the configured key-encryption key")]
+    Undecryptable(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn crypto(error: impl fmt::Display) -> KeyError {
+    KeyError::Crypto(error.to_string())
+}
+
+/// The algorithms keys are made for: every [`SigningAlgorithm`] always has an active key, so any client can
+/// be switched to any of them. RS256 is always there (OpenID Connect Discovery §3 requires it).
+pub use latchkey_model::SigningAlgorithm as KeyAlgorithm;
+
+/// The openidconnect name of `alg`.
+pub fn jws(alg: KeyAlgorithm) -> CoreJwsSigningAlgorithm {
+    match alg {
+        KeyAlgorithm::Rs256 => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        KeyAlgorithm::Es256 => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        KeyAlgorithm::EdDsa => CoreJwsSigningAlgorithm::EdDsa,
+    }
+}
+
+/// The key that encrypts private signing keys at rest (AES-256-GCM through a `dir` JWE).
+#[derive(Clone)]
+pub struct KeyEncryptionKey([u8; 32]);
+
+impl KeyEncryptionKey {
+    pub fn parse(base64url: &str) -> Result<Self, KeyError> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(base64url.trim())
+            .map_err(|_| KeyError::BadEncryptionKey)?;
+        <[u8; 32]>::try_from(bytes.as_slice()).map(Self).map_err(|_| KeyError::BadEncryptionKey)
+    }
+
+    pub fn generate(rng: &mut (impl RngCore + CryptoRng)) -> Self {
+        let mut bytes = [0_u8; 32];
+        rng.fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+
+    /// For local development only: a fixed, publicly known key. Using it is the same as storing keys in the
+    /// clear, which is why production mode refuses to start without a real one.
+    pub fn insecure_development_key() -> Self {
+        Self(*b"latchkey-development-only-key!!!")
+    }
+
+    pub fn to_base64url(&self) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0)
+    }
+
+    fn encrypt(&self, plaintext: &[u8]) -> Result<String, KeyError> {
+        let mut header = JweHeader::new();
+        header.set_content_encryption("A256GCM");
+        let encrypter = Dir.encrypter_from_bytes(self.0).map_err(crypto)?;
+        josekit::jwe::serialize_compact(plaintext, &header, &encrypter).map_err(crypto)
+    }
+
+    fn decrypt(&self, jwe: &str) -> Option<Vec<u8>> {
+        let decrypter = Dir.decrypter_from_bytes(self.0).ok()?;
+        josekit::jwe::deserialize_compact(jwe, &decrypter).ok().map(|(plaintext, _)| plaintext)
+    }
+}
+
+impl fmt::Debug for KeyEncryptionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyEncryptionKey(…)")
+    }
+}
+
+/// A private key ready to sign, held by OpenSSL, and usable as an openidconnect signing key.
+pub struct SigningKey {
+    pub kid: String,
+    pub alg: KeyAlgorithm,
+    signer: Box<dyn JwsSigner>,
+    public: CoreJsonWebKey,
+    public_json: serde_json::Value,
+    pub retired: bool,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey").field("kid", &self.kid).field("alg", &self.alg).finish_non_exhaustive()
+    }
+}
+
+impl PrivateSigningKey for SigningKey {
+    type VerificationKey = CoreJsonWebKey;
+
+    fn sign(&self, alg: &CoreJwsSigningAlgorithm, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+        if *alg != jws(self.alg) {
+            return Err(SigningError::UnsupportedAlg(format!("{alg:?}")));
+        }
+        self.signer.sign(message).map_err(|e| SigningError::Other(e.to_string()))
+    }
+
+    fn as_verification_key(&self) -> CoreJsonWebKey {
+        self.public.clone()
+    }
+}
+
+/// Generates a key pair; returns its stored form (private half encrypted).
+pub fn generate(
+    alg: KeyAlgorithm,
+    kek: &KeyEncryptionKey,
+    now: Timestamp,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<SigningKeyRecord, KeyError> {
+    let (private_pem, mut public): (Vec<u8>, Jwk) = match alg {
+        KeyAlgorithm::Rs256 => {
+            let pair = RS256.generate_key_pair(2048).map_err(crypto)?;
+            (pair.to_pem_private_key(), pair.to_jwk_public_key())
+        }
+        KeyAlgorithm::Es256 => {
+            let pair = ES256.generate_key_pair().map_err(crypto)?;
+            (pair.to_pem_private_key(), pair.to_jwk_public_key())
+        }
+        KeyAlgorithm::EdDsa => {
+            let pair = EdDSA.generate_key_pair(josekit::jwk::alg::ed::EdCurve::Ed25519).map_err(crypto)?;
+            (pair.to_pem_private_key(), pair.to_jwk_public_key())
+        }
+    };
+    let mut kid_bytes = [0_u8; 12];
+    rng.fill_bytes(&mut kid_bytes);
+    let kid = format!(
+        "{}-{}",
+        alg.as_str().to_ascii_lowercase(),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(kid_bytes)
+    );
+    public.set_key_id(&kid);
+    public.set_key_use("sig");
+    public.set_algorithm(alg.as_str());
+    Ok(SigningKeyRecord {
+        kid,
+        alg: alg.as_str().to_owned(),
+        encrypted_private_key: kek.encrypt(&private_pem)?,
+        public_jwk: public.to_string(),
+        created_at: now,
+        retired_at: None,
+        expires_at: None,
+    })
+}
+
+/// Decrypts a stored key into one that can sign.
+pub fn load(record: &SigningKeyRecord, kek: &KeyEncryptionKey) -> Result<SigningKey, KeyError> {
+    let alg = KeyAlgorithm::parse(&record.alg)
+        .ok_or_else(|| crypto(format!("unknown algorithm {}", record.alg)))?;
+    let pem = kek
+        .decrypt(&record.encrypted_private_key)
+        .ok_or_else(|| KeyError::Undecryptable(record.kid.clone()))?;
+    let signer: Box<dyn JwsSigner> = match alg {
+        KeyAlgorithm::Rs256 => Box::new(RS256.signer_from_pem(&pem).map_err(crypto)?),
+        KeyAlgorithm::Es256 => Box::new(ES256.signer_from_pem(&pem).map_err(crypto)?),
+        KeyAlgorithm::EdDsa => Box::new(EdDSA.signer_from_pem(&pem).map_err(crypto)?),
+    };
+    let public: CoreJsonWebKey = serde_json::from_str(&record.public_jwk).map_err(crypto)?;
+    let public_json: serde_json::Value = serde_json::from_str(&record.public_jwk).map_err(crypto)?;
+    Ok(SigningKey {
+        kid: record.kid.clone(),
+        alg,
+        signer,
+        public,
+        public_json,
+        retired: record.retired_at.is_some(),
+    })
+}
+
+/// The keys in force: the active one of each algorithm signs; retired ones are only published.
+#[derive(Debug, Default)]
+pub struct Keyring {
+    keys: Vec<SigningKey>,
+}
+
+impl Keyring {
+    /// Loads the published keys, generating any algorithm that has no active key yet (first start, or after
+    /// a new algorithm was added). Runs inside one write transaction.
+    pub fn load_or_create(
+        repo: &mut Repo<'_>,
+        kek: &KeyEncryptionKey,
+        now: Timestamp,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<Self, KeyError> {
+        let records = repo.published_signing_keys(now)?;
+        // Decrypt what is there before writing anything, so a wrong key-encryption key changes nothing.
+        let mut keys = records.iter().map(|record| load(record, kek)).collect::<Result<Vec<_>, _>>()?;
+        for alg in KeyAlgorithm::ALL {
+            let has_active = records.iter().any(|r| r.alg == alg.as_str() && r.retired_at.is_none());
+            if !has_active {
+                let record = generate(alg, kek, now, rng)?;
+                repo.insert_signing_key(&record)?;
+                keys.push(load(&record, kek)?);
+            }
+        }
+        Ok(Self { keys })
+    }
+
+    /// Retires the active keys and makes new ones. The old keys stay published until `keep_old_for` seconds
+    /// from now, the longest lifetime of anything they signed.
+    pub fn rotate(
+        repo: &mut Repo<'_>,
+        kek: &KeyEncryptionKey,
+        now: Timestamp,
+        keep_old_for: i64,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<Self, KeyError> {
+        // Refuse before retiring anything if the published keys cannot be read with this key.
+        for record in repo.published_signing_keys(now)? {
+            load(&record, kek)?;
+        }
+        for alg in KeyAlgorithm::ALL {
+            repo.retire_signing_keys(alg.as_str(), now, now.plus_seconds(keep_old_for))?;
+        }
+        Self::load_or_create(repo, kek, now, rng)
+    }
+
+    /// The newest active key for `alg`.
+    pub fn signing_key(&self, alg: KeyAlgorithm) -> Option<&SigningKey> {
+        self.keys.iter().rev().find(|key| key.alg == alg && !key.retired)
+    }
+
+    /// The JWKS document: every published key, each with a unique `kid`.
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({ "keys": self.keys.iter().map(|key| key.public_json.clone()).collect::<Vec<_>>() })
+    }
+
+    pub fn kids(&self) -> Vec<&str> {
+        self.keys.iter().map(|key| key.kid.as_str()).collect()
+    }
+}
