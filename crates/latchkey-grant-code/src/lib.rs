@@ -1,0 +1,15 @@
+//! The authorization code grant with PKCE: RFC 6749 §4.1, RFC 7636, OpenID Connect Core §3.1.
+//!
+//! Three steps, each a pure decision plus the store operations of one transaction:
+//! - [`request`]: validate the authorization request (§4.1.1) and decide whether an error may be
+//!   redirected at all (§4.1.2.1);
+//! - [`authorize`]: create the token record, choose login or consent, issue the code (§4.1.2);
+//! - [`exchange`]: redeem the code at the token endpoint (§4.1.3), exactly once.
+//!
+//! PKCE challenges are checked and verified with oxide-auth's `Pkce` extension (constant-time comparison),
+//! with two corrections it lacks: S256 only, and a verifier without a challenge is refused (RFC 9700 §4.8).
+
+pub mod authorize;
+pub mod exchange;
+pub mod pkce;
+pub mod request;
