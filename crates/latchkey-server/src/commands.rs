@@ -1,0 +1,216 @@
+//! The administrative commands. Each opens (and if needed creates and migrates) the configured database,
+//! does one thing in one transaction, and reports on `out`.
+
+use crate::cli::{ClientAddArgs, UserAddArgs};
+use crate::config::Config;
+use latchkey_core::registration::{register_client, register_user, NewClient, NewUser, SecretChoice};
+use latchkey_core::{Clock, SystemClock};
+use latchkey_model::{Client, PageRequest, Username, MAX_PAGE_SIZE};
+use latchkey_store::{Repo, Store, StoreError};
+use std::io::{BufRead, Write};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+fn invalid(error: impl std::fmt::Display) -> CommandError {
+    CommandError::Invalid(error.to_string())
+}
+
+pub fn open_store(config: &Config) -> Result<Store, StoreError> {
+    Store::open(&config.database_url, &config.store)
+}
+
+pub fn migrate(config: &Config, out: &mut impl Write) -> Result<(), CommandError> {
+    let store = latchkey_store::Store::connect(&config.database_url, &config.store)?;
+    let applied = store.migrate()?;
+    writeln!(out, "database {} is up to date ({applied} migration(s) applied)", config.database_url)?;
+    Ok(())
+}
+
+pub fn client_add(config: &Config, args: ClientAddArgs, out: &mut impl Write) -> Result<(), CommandError> {
+    let secret = match (args.public, args.secret) {
+        (true, _) => SecretChoice::Public,
+        (false, Some(secret)) => SecretChoice::Given(secret),
+        (false, None) => SecretChoice::Generate,
+    };
+    let new = NewClient {
+        id: args.id,
+        name: args.name,
+        secret,
+        redirect_uris: args.redirect_uris,
+        grant_types: args.grant_types,
+        scopes: args.scopes,
+        access_token_ttl_seconds: None,
+        refresh_token_ttl_seconds: None,
+        id_token_signing_alg: args.id_token_alg,
+    };
+    // Validate before touching the database: bad input leaves nothing behind, not even a new file.
+    let (client, generated) =
+        register_client(new, SystemClock.now(), &mut rand::rngs::OsRng).map_err(invalid)?;
+    let store = open_store(config)?;
+    store.write(|repo| repo.insert_client(&client)).map_err(|e| match e {
+        StoreError::Conflict(_) => invalid(format!("client {} already exists", client.id)),
+        other => other.into(),
+    })?;
+    writeln!(out, "client {} registered ({})", client.id, client.kind().as_str())?;
+    if let Some(secret) = generated {
+        writeln!(out, "client_secret: {}", secret.expose())?;
+        writeln!(out, "The secret is shown only now; it is stored as a hash and cannot be shown again.")?;
+    }
+    Ok(())
+}
+
+/// Every item of a paginated listing.
+fn all<T>(
+    repo: &mut Repo<'_>,
+    list: impl Fn(&mut Repo<'_>, &PageRequest) -> Result<latchkey_model::Page<T>, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut items = Vec::new();
+    let mut page = PageRequest::first(MAX_PAGE_SIZE);
+    loop {
+        let batch = list(repo, &page)?;
+        items.extend(batch.items);
+        match batch.next {
+            Some(cursor) => page = PageRequest::after(MAX_PAGE_SIZE, cursor),
+            None => return Ok(items),
+        }
+    }
+}
+
+pub fn client_list(config: &Config, out: &mut impl Write) -> Result<(), CommandError> {
+    let store = open_store(config)?;
+    let clients: Vec<Client> = store.read(|repo| all(repo, |r, p| r.list_clients(p)))?;
+    let rows = clients
+        .iter()
+        .map(|c| {
+            let grants: Vec<&str> = c.grant_types.iter().map(|g| g.as_str()).collect();
+            let uris: Vec<&str> = c.redirect_uris.iter().map(|u| u.as_str()).collect();
+            vec![
+                c.id.to_string(),
+                c.kind().as_str().to_owned(),
+                grants.join(","),
+                c.scope.to_string(),
+                uris.join(" "),
+            ]
+        })
+        .collect();
+    print_table(out, &["ID", "TYPE", "GRANT TYPES", "SCOPE", "REDIRECT URIS"], rows)
+}
+
+pub fn user_add(
+    config: &Config,
+    args: UserAddArgs,
+    stdin: &mut impl BufRead,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let password = match args.password {
+        Some(password) => password,
+        None => {
+            let mut line = String::new();
+            stdin
+                .read_line(&mut line)
+                .map_err(|e| invalid(format!("cannot read password from stdin: {e}")))?;
+            line.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).unwrap_or(&line).to_owned()
+        }
+    };
+    let new = NewUser { username: args.username, password, email: args.email, name: args.name };
+    let user = register_user(new, SystemClock.now(), &mut rand::rngs::OsRng).map_err(invalid)?;
+    let store = open_store(config)?;
+    store.write(|repo| repo.insert_user(&user)).map_err(|e| match e {
+        StoreError::Conflict(_) => invalid(format!("user {} already exists", user.username)),
+        other => other.into(),
+    })?;
+    writeln!(out, "user {} created", user.username)?;
+    Ok(())
+}
+
+pub fn user_list(config: &Config, out: &mut impl Write) -> Result<(), CommandError> {
+    let store = open_store(config)?;
+    let users = store.read(|repo| all(repo, |r, p| r.list_users(p)))?;
+    let rows = users
+        .iter()
+        .map(|u| {
+            vec![
+                u.username.to_string(),
+                u.name.clone().unwrap_or_default(),
+                u.email.clone().unwrap_or_default(),
+                if u.disabled { "disabled" } else { "active" }.to_owned(),
+            ]
+        })
+        .collect();
+    print_table(out, &["USERNAME", "NAME", "EMAIL", "STATUS"], rows)
+}
+
+pub fn revoke_user(config: &Config, username: &str, out: &mut impl Write) -> Result<(), CommandError> {
+    let username = Username::parse(username).map_err(invalid)?;
+    let store = open_store(config)?;
+    let now = SystemClock.now();
+    let revoked = store.write(|repo| {
+        if repo.find_user(&username)?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        repo.revoke_user(&username, now)
+    });
+    match revoked {
+        Ok(count) => writeln!(out, "{count}")?,
+        Err(StoreError::NotFound) => return Err(invalid(format!("no user named {username}"))),
+        Err(other) => return Err(other.into()),
+    }
+    Ok(())
+}
+
+fn print_table(out: &mut impl Write, header: &[&str], rows: Vec<Vec<String>>) -> Result<(), CommandError> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        padded.join("  ").trim_end().to_owned()
+    };
+    writeln!(out, "{}", line(header.to_vec()))?;
+    for row in &rows {
+        writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
+    }
+    Ok(())
+}
+
+pub fn keys_rotate(config: &Config, out: &mut impl Write) -> Result<(), CommandError> {
+    use latchkey_core::keys::Keyring;
+    let issuer = match &config.issuer {
+        Some(issuer) => issuer.clone(),
+        None => crate::config::Issuer::parse(&format!("http://{}", config.bind)).map_err(invalid)?,
+    };
+    let kek = config.key_encryption_key(&issuer).map_err(invalid)?;
+    let store = open_store(config)?;
+    let now = SystemClock.now();
+    let rotated = store.write(|repo| {
+        // Old keys stay published as long as anything they signed can still be checked.
+        let clients = all(repo, |r, p| r.list_clients(p))?;
+        let keep = clients
+            .iter()
+            .map(|c| c.access_token_ttl_seconds)
+            .max()
+            .unwrap_or(Client::DEFAULT_ACCESS_TOKEN_TTL);
+        Ok(Keyring::rotate(repo, &kek, now, keep, &mut rand::rngs::OsRng))
+    })?;
+    let keyring = rotated.map_err(invalid)?;
+    writeln!(out, "signing keys rotated; published key ids: {}", keyring.kids().join(" "))?;
+    writeln!(out, "running servers pick the new keys up within a minute")?;
+    Ok(())
+}
+
+pub fn keys_new_encryption_key(out: &mut impl Write) -> Result<(), CommandError> {
+    let key = latchkey_core::keys::KeyEncryptionKey::generate(&mut rand::rngs::OsRng);
+    writeln!(out, "{}", key.to_base64url())?;
+    Ok(())
+}

@@ -1,0 +1,236 @@
+//! Settings for every command. Each comes from the command line, else its environment variable, else the
+//! TOML file named by `--config`, else its default (docs/CONFIGURATION.md lists them all).
+
+use latchkey_store::{DatabaseUrl, StoreOptions};
+use serde::Deserialize;
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://latchkey.db";
+
+/// The TOML file: every key optional, unknown keys refused (a typo must not be silently ignored).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub bind: Option<String>,
+    pub database_url: Option<String>,
+    pub issuer: Option<String>,
+    pub demo: Option<bool>,
+    pub log: Option<String>,
+    pub log_format: Option<LogFormat>,
+    pub database_max_connections: Option<u32>,
+    pub database_connect_timeout_ms: Option<u64>,
+    pub sqlite_busy_timeout_ms: Option<u64>,
+    pub key_encryption_key: Option<String>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
+        toml::from_str(&text).map_err(|e| {
+            let reason = e.message().to_owned();
+            ConfigError(format!("config file {}: {reason}", path.display()))
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The issuer identifier (OpenID Connect Discovery §3, RFC 8414 §2): an http(s) URL with no query or
+/// fragment, kept without a trailing slash so endpoint URLs can be appended to it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Issuer(String);
+
+impl Issuer {
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let bad = |why: &str| ConfigError(format!("issuer {text:?} {why}"));
+        let url = url::Url::parse(text).map_err(|_| bad("is not an absolute URL"))?;
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(bad("must use https (or http for local use)"));
+        }
+        if url.query().is_some() || url.fragment().is_some() || text.contains(['?', '#']) {
+            return Err(bad("must not have a query or fragment"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("must not contain user information"));
+        }
+        Ok(Self(text.trim_end_matches('/').to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// An endpoint URL under the issuer; `path` starts with `/`.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+}
+
+impl Config {
+    /// Production is any deployment with an https issuer: there, signing keys must be encrypted with a key
+    /// of the operator's, never the built-in development key.
+    pub fn key_encryption_key(
+        &self,
+        issuer: &Issuer,
+    ) -> Result<latchkey_core::keys::KeyEncryptionKey, ConfigError> {
+        use latchkey_core::keys::KeyEncryptionKey;
+        match &self.key_encryption_key {
+            Some(text) => {
+                KeyEncryptionKey::parse(text).map_err(|e| ConfigError(format!("key_encryption_key: {e}")))
+            }
+            None if issuer.is_https() => Err(ConfigError(
+                "key_encryption_key (LATCHKEY_KEY_ENCRYPTION_KEY) is required when the issuer is https; \
+                 make one with `latchkey keys new-encryption-key`"
+                    .to_owned(),
+            )),
+            None => {
+                tracing::warn!("no key_encryption_key set: signing keys are protected only by the public development key");
+                Ok(KeyEncryptionKey::insecure_development_key())
+            }
+        }
+    }
+}
+
+impl fmt::Display for Issuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Issuer({:?})", self.0)
+    }
+}
+
+/// Everything resolved, validated and ready to use.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: String,
+    pub database_url: DatabaseUrl,
+    /// `None`: `http://` plus the address actually bound (fine for local use; set it in production).
+    pub issuer: Option<Issuer>,
+    pub demo: bool,
+    pub log: String,
+    pub log_format: LogFormat,
+    pub store: StoreOptions,
+    /// Encrypts signing keys at rest (base64url, 32 bytes). Required when the issuer is https.
+    pub key_encryption_key: Option<String>,
+}
+
+impl Config {
+    /// Defaults for everything but the database: what tests and embedders start from.
+    pub fn new(database_url: DatabaseUrl) -> Self {
+        Self {
+            bind: DEFAULT_BIND.to_owned(),
+            database_url,
+            issuer: None,
+            demo: false,
+            log: "info".to_owned(),
+            log_format: LogFormat::Text,
+            store: StoreOptions::default(),
+            key_encryption_key: None,
+        }
+    }
+}
+
+/// What the command line and environment said; `None` where they said nothing.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub bind: Option<String>,
+    pub database_url: Option<String>,
+    pub issuer: Option<String>,
+    pub demo: Option<bool>,
+    pub log: Option<String>,
+    pub log_format: Option<LogFormat>,
+    pub key_encryption_key: Option<String>,
+}
+
+pub fn resolve(overrides: Overrides, file: FileConfig) -> Result<Config, ConfigError> {
+    let database_url =
+        overrides.database_url.or(file.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+    let database_url = DatabaseUrl::parse(&database_url).map_err(|e| ConfigError(e.to_string()))?;
+    let issuer = overrides.issuer.or(file.issuer).map(|issuer| Issuer::parse(&issuer)).transpose()?;
+    let defaults = StoreOptions::default();
+    let millis = |value: Option<u64>, default: Duration| value.map_or(default, Duration::from_millis);
+    let max_connections = file.database_max_connections.unwrap_or(defaults.max_connections);
+    if max_connections == 0 {
+        return Err(ConfigError("database_max_connections must be at least 1".to_owned()));
+    }
+    Ok(Config {
+        bind: overrides.bind.or(file.bind).unwrap_or_else(|| DEFAULT_BIND.to_owned()),
+        database_url,
+        issuer,
+        demo: overrides.demo.or(file.demo).unwrap_or(false),
+        log: overrides.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
+        log_format: overrides.log_format.or(file.log_format).unwrap_or_default(),
+        key_encryption_key: overrides.key_encryption_key.or(file.key_encryption_key),
+        store: StoreOptions {
+            max_connections,
+            connect_timeout: millis(file.database_connect_timeout_ms, defaults.connect_timeout),
+            sqlite_busy_timeout: millis(file.sqlite_busy_timeout_ms, defaults.sqlite_busy_timeout),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_beats_file_beats_default() {
+        let file: FileConfig =
+            toml::from_str("bind = \"0.0.0.0:9000\"\ndatabase_url = \"sqlite://file.db\"\ndemo = true")
+                .unwrap();
+        let overrides = Overrides { database_url: Some("sqlite::memory:".into()), ..Overrides::default() };
+        let config = resolve(overrides, file).unwrap();
+        assert_eq!(config.database_url, DatabaseUrl::SqliteMemory);
+        assert_eq!(config.bind, "0.0.0.0:9000");
+        assert!(config.demo);
+        let config = resolve(Overrides::default(), FileConfig::default()).unwrap();
+        assert_eq!(config.bind, DEFAULT_BIND);
+        assert_eq!(config.database_url, DatabaseUrl::SqliteFile("latchkey.db".into()));
+        assert!(!config.demo);
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        assert!(toml::from_str::<FileConfig>("bnid = \"x\"").is_err());
+    }
+
+    #[test]
+    fn issuer_rules() {
+        assert_eq!(Issuer::parse("https://id.example.com/").unwrap().as_str(), "https://id.example.com");
+        assert_eq!(
+            Issuer::parse("https://id.example.com/tenant").unwrap().endpoint("/token"),
+            "https://id.example.com/tenant/token"
+        );
+        for bad in [
+            "id.example.com",
+            "ftp://id.example.com",
+            "https://id.example.com?x=1",
+            "https://id.example.com#f",
+            "https://u:p@id.example.com",
+        ] {
+            assert!(Issuer::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Authorization server metadata (RFC 8414; OpenID Connect Discovery 1.0 §3), built with openidconnect's
+//! types. It lists exactly what this server implements, so a client never tries a grant, response type or
+//! endpoint that is not there.
+
+use crate::app::AppState;
+use crate::config::Issuer;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use latchkey_core::keys::KeyAlgorithm;
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType,
+    CoreSubjectIdentifierType,
+};
+use openidconnect::{
+    AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata, ResponseTypes, Scope,
+    TokenUrl, UserInfoUrl,
+};
+use serde::{Deserialize, Serialize};
+
+/// Metadata openidconnect has no field for (RFC 7636, RFC 9207, RP-Initiated Logout).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ExtraMetadata {
+    code_challenge_methods_supported: Vec<String>,
+    authorization_response_iss_parameter_supported: bool,
+    end_session_endpoint: String,
+}
+
+impl AdditionalProviderMetadata for ExtraMetadata {}
+
+type Metadata = ProviderMetadata<
+    ExtraMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+/// The metadata document for `issuer`, built once at start-up.
+pub fn document(issuer: &Issuer) -> Result<serde_json::Value, String> {
+    let url = |path: &str| issuer.endpoint(path);
+    let err = |e: openidconnect::url::ParseError| e.to_string();
+    let metadata = Metadata::new(
+        IssuerUrl::new(issuer.to_string()).map_err(err)?,
+        AuthUrl::new(url("/authorize")).map_err(err)?,
+        JsonWebKeySetUrl::new(url("/jwks.json")).map_err(err)?,
+        vec![ResponseTypes::new(vec![CoreResponseType::Code])],
+        vec![CoreSubjectIdentifierType::Public],
+        // Every algorithm always has an active key; each client picks one (`client add --id-token-alg`).
+        KeyAlgorithm::ALL.into_iter().map(latchkey_core::keys::jws).collect(),
+        ExtraMetadata {
+            code_challenge_methods_supported: vec!["S256".into()],
+            authorization_response_iss_parameter_supported: true,
+            end_session_endpoint: url("/logout"),
+        },
+    )
+    .set_token_endpoint(Some(TokenUrl::new(url("/token")).map_err(err)?))
+    .set_userinfo_endpoint(Some(UserInfoUrl::new(url("/userinfo")).map_err(err)?))
+    .set_scopes_supported(Some(
+        ["openid", "profile", "email", "address", "phone", "offline_access"]
+            .map(|s| Scope::new(s.into()))
+            .to_vec(),
+    ))
+    .set_response_modes_supported(Some(vec![
+        CoreResponseMode::Query,
+        CoreResponseMode::Fragment,
+        CoreResponseMode::FormPost,
+    ]))
+    .set_grant_types_supported(Some(vec![CoreGrantType::AuthorizationCode, CoreGrantType::RefreshToken]))
+    .set_token_endpoint_auth_methods_supported(Some(vec![
+        CoreClientAuthMethod::ClientSecretBasic,
+        CoreClientAuthMethod::ClientSecretPost,
+        CoreClientAuthMethod::None,
+    ]))
+    .set_claims_supported(Some(
+        latchkey_core::claims::supported_claims().into_iter().map(|c| CoreClaimName::new(c.into())).collect(),
+    ))
+    .set_claims_parameter_supported(Some(false))
+    .set_request_parameter_supported(Some(false))
+    .set_request_uri_parameter_supported(Some(false));
+    serde_json::to_value(&metadata).map_err(|e| e.to_string())
+}
+
+pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .json(&state.discovery)
+}

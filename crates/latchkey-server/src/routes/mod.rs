@@ -1,0 +1,45 @@
+pub mod authorize;
+mod discovery;
+mod health;
+mod jwks;
+mod logout;
+pub mod token;
+mod userinfo;
+
+pub use discovery::document as discovery_document;
+
+use crate::pages;
+use actix_web::web;
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .route("/healthz", web::get().to(health::alive))
+        .route("/readyz", web::get().to(health::ready))
+        .route("/.well-known/openid-configuration", web::get().to(discovery::metadata))
+        .route("/.well-known/oauth-authorization-server", web::get().to(discovery::metadata))
+        .route("/jwks.json", web::get().to(jwks::jwks))
+        .route("/authorize", web::get().to(authorize::authorize_get))
+        .route("/authorize", web::post().to(authorize::authorize_post))
+        .route("/login", web::get().to(authorize::login_page))
+        .route("/login", web::post().to(authorize::login_submit))
+        .route("/consent", web::get().to(authorize::consent_page))
+        .route("/consent", web::post().to(authorize::consent_submit))
+        .route("/logout", web::get().to(logout::logout_page))
+        .route("/logout", web::post().to(logout::logout_submit))
+        .service(
+            // RFC 6749 §3.2: POST only; anything else is told so instead of "not found".
+            web::resource("/token")
+                .route(web::post().to(token::token))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .route("/userinfo", web::get().to(userinfo::userinfo))
+        .route("/userinfo", web::post().to(userinfo::userinfo))
+        .route("/static/style.css", web::get().to(pages::stylesheet))
+        .route("/static/form_post.js", web::get().to(pages::form_post_script));
+}
+
+async fn method_not_allowed() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::MethodNotAllowed()
+        .insert_header((actix_web::http::header::ALLOW, "POST"))
+        .json(serde_json::json!({ "error": "invalid_request", "error_description": "use POST" }))
+}
