@@ -1,0 +1,14 @@
+//! Black-box HTTP tests: the real server on 127.0.0.1:0 over a real database, driven with reqwest.
+//! One binary for all of them, so the server code is compiled and linked once.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod authorize_endpoint;
+mod code_and_pkce;
+mod discovery;
+mod health;
+mod http_basics;
+mod pages;
+mod refresh;
+mod relying_party;

@@ -1,0 +1,332 @@
+use latchkey_server::{build, Config, RunningServer};
+pub use latchkey_store::testing::TestDatabase;
+use std::time::Duration;
+
+/// Runs each listed case on SQLite and (with `--ignored` and `LATCHKEY_TEST_POSTGRES_URL`) on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[actix_web::test] async fn $case() { super::$case($crate::support::TestDatabase::sqlite()).await; } )*
+        }
+        mod postgres {
+            $(
+                #[actix_web::test]
+                #[ignore = "needs PostgreSQL: set LATCHKEY_TEST_POSTGRES_URL and run with --ignored"]
+                async fn $case() {
+                    super::$case($crate::support::TestDatabase::postgres().expect("PostgreSQL test database")).await;
+                }
+            )*
+        }
+    };
+}
+
+pub struct TestApp {
+    pub server: RunningServer,
+    pub http: reqwest::Client,
+    pub db: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn(db: TestDatabase) -> Self {
+        Self::spawn_with(db, |_| {}).await
+    }
+
+    pub async fn spawn_with(db: TestDatabase, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::new(db.database_url().unwrap());
+        config.bind = "127.0.0.1:0".to_owned();
+        config.store.connect_timeout = Duration::from_millis(500);
+        config.store.sqlite_busy_timeout = Duration::from_millis(200);
+        adjust(&mut config);
+        let server = build(&config).await.expect("server starts");
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { server, http, db }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.url())
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("request")
+    }
+}
+
+use latchkey_core::registration::{register_client, register_user, NewClient, NewUser, SecretChoice};
+use latchkey_core::FixedClock;
+use latchkey_model::{SigningAlgorithm, Timestamp};
+use std::sync::Arc;
+
+pub const START: i64 = 1_800_000_000;
+pub const APP_SECRET: &str = "app-secret-0123456789abcdefghijklmnop";
+pub const OTHER_SECRET: &str = "other-secret-0123456789abcdefghijklmn";
+pub const APP_REDIRECT: &str = "https://app.example.com/cb";
+pub const SPA_REDIRECT: &str = "https://spa.example.com/cb";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A server with a clock that only moves when told, and a known set of clients and users:
+/// - `app`: confidential, code + refresh, two redirect URIs;
+/// - `other`: confidential, same redirect URI as `app` (for cross-client tests);
+/// - `spa`: public (PKCE required);
+/// - `es-app`, `ed-app`: like `other`, with ES256 and EdDSA ID tokens;
+/// - users `alice` and `bob`, password [`PASSWORD`].
+pub struct Fixture {
+    pub app: TestApp,
+    pub clock: Arc<FixedClock>,
+}
+
+impl Fixture {
+    pub async fn new(db: TestDatabase) -> Self {
+        let clock = Arc::new(FixedClock::at(Timestamp::from_unix_seconds(START)));
+        let store = db.open().unwrap();
+        let now = Timestamp::from_unix_seconds(START);
+        let rng = &mut rand::rngs::OsRng;
+        let client = |id: &str, secret: SecretChoice, uris: &[&str]| NewClient {
+            id: id.into(),
+            name: Some(format!("{id} application")),
+            secret,
+            redirect_uris: uris.iter().map(|u| (*u).to_owned()).collect(),
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            scopes: ["openid", "profile", "email", "offline_access", "api:read"].map(str::to_owned).to_vec(),
+            access_token_ttl_seconds: Some(600),
+            refresh_token_ttl_seconds: None,
+            id_token_signing_alg: SigningAlgorithm::Rs256,
+        };
+        let signing_with = |alg: SigningAlgorithm, mut new: NewClient| {
+            new.id_token_signing_alg = alg;
+            new
+        };
+        let clients = [
+            client("app", SecretChoice::Given(APP_SECRET.into()), &[APP_REDIRECT, "http://127.0.0.1/cb"]),
+            client("other", SecretChoice::Given(OTHER_SECRET.into()), &[APP_REDIRECT]),
+            client("spa", SecretChoice::Public, &[SPA_REDIRECT]),
+            signing_with(
+                SigningAlgorithm::Es256,
+                client("es-app", SecretChoice::Given(OTHER_SECRET.into()), &[APP_REDIRECT]),
+            ),
+            signing_with(
+                SigningAlgorithm::EdDsa,
+                client("ed-app", SecretChoice::Given(OTHER_SECRET.into()), &[APP_REDIRECT]),
+            ),
+        ];
+        for new in clients {
+            let (client, _) = register_client(new, now, rng).unwrap();
+            store.write(move |repo| repo.insert_client(&client)).unwrap();
+        }
+        for name in ["alice", "bob"] {
+            let new = NewUser {
+                username: name.into(),
+                password: PASSWORD.into(),
+                email: Some(format!("{name}@example.com")),
+                name: Some(format!("{name} example")),
+            };
+            let user = register_user(new, now, rng).unwrap();
+            store.write(move |repo| repo.insert_user(&user)).unwrap();
+        }
+        drop(store);
+        let mut config = Config::new(db.database_url().unwrap());
+        config.bind = "127.0.0.1:0".to_owned();
+        config.store.connect_timeout = Duration::from_millis(500);
+        config.store.sqlite_busy_timeout = Duration::from_millis(2000);
+        let server = latchkey_server::build_with_clock(&config, clock.clone()).await.expect("server starts");
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { app: TestApp { server, http, db }, clock }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        self.app.url(path)
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser { http: self.app.http.clone(), base: self.app.server.url(), cookie: None }
+    }
+
+    /// A token request, authenticated with HTTP Basic as `client`.
+    pub async fn token(&self, client: (&str, &str), form: &[(&str, &str)]) -> reqwest::Response {
+        self.app
+            .http
+            .post(self.url("/token"))
+            .basic_auth(client.0, Some(client.1))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        self.clock.advance(seconds);
+    }
+}
+
+pub const APP: (&str, &str) = ("app", APP_SECRET);
+pub const OTHER: (&str, &str) = ("other", OTHER_SECRET);
+
+/// A minimal browser: one session cookie, no automatic redirects, so each step can be inspected.
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub cookie: Option<String>,
+}
+
+pub const COOKIE: &str = "__Host-latchkey-session";
+
+/// The value of `name="{field}" value="…"` in a page.
+pub fn hidden_field(html: &str, field: &str) -> Option<String> {
+    let marker = format!("name=\"{field}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+impl Browser {
+    fn absolute(&self, location: &str) -> String {
+        if location.starts_with('/') {
+            format!("{}{location}", self.base)
+        } else {
+            location.to_owned()
+        }
+    }
+
+    fn remember(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all(reqwest::header::SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            if let Some(secret) = pair.strip_prefix(&format!("{COOKIE}=")) {
+                self.cookie = if secret.is_empty() { None } else { Some(secret.to_owned()) };
+            }
+        }
+    }
+
+    pub async fn get(&mut self, url: &str) -> reqwest::Response {
+        let mut request = self.http.get(self.absolute(url));
+        if let Some(cookie) = &self.cookie {
+            request = request.header(reqwest::header::COOKIE, format!("{COOKIE}={cookie}"));
+        }
+        let response = request.send().await.unwrap();
+        self.remember(&response);
+        response
+    }
+
+    pub async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.http.post(self.absolute(url)).form(form);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(reqwest::header::COOKIE, format!("{COOKIE}={cookie}"));
+        }
+        let response = request.send().await.unwrap();
+        self.remember(&response);
+        response
+    }
+
+    /// Submits the login form on the page at `login_url`.
+    pub async fn log_in(&mut self, login_url: &str, username: &str, password: &str) -> reqwest::Response {
+        let page = self.get(login_url).await.text().await.unwrap();
+        let csrf = hidden_field(&page, "csrf").expect("csrf field");
+        let request = hidden_field(&page, "request").expect("request field");
+        self.post(
+            "/login",
+            &[("csrf", &csrf), ("request", &request), ("username", username), ("password", password)],
+        )
+        .await
+    }
+
+    /// Answers the consent page at `consent_url`.
+    pub async fn decide(&mut self, consent_url: &str, decision: &str) -> reqwest::Response {
+        let page = self.get(consent_url).await.text().await.unwrap();
+        let csrf = hidden_field(&page, "csrf").expect("csrf field");
+        let request = hidden_field(&page, "request").expect("request field");
+        self.post("/consent", &[("csrf", &csrf), ("request", &request), ("decision", decision)]).await
+    }
+
+    /// Walks an authorization URL to the client's redirect: logs in and allows whatever is asked. Returns
+    /// the final `Location` (the client's redirect URI with its parameters).
+    pub async fn authorize(&mut self, url: &str, username: &str) -> String {
+        let mut response = self.get(url).await;
+        for _ in 0..6 {
+            assert_eq!(response.status(), 303, "{}", response.text().await.unwrap_or_default());
+            let location = location(&response);
+            if location.starts_with("/login") {
+                response = self.log_in(&location, username, PASSWORD).await;
+            } else if location.starts_with("/consent") {
+                response = self.decide(&location, "allow").await;
+            } else {
+                return location;
+            }
+        }
+        panic!("too many steps");
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers().get(reqwest::header::LOCATION).expect("Location header").to_str().unwrap().to_owned()
+}
+
+/// The query (or fragment) parameters of a redirect.
+pub fn redirect_params(location: &str) -> std::collections::HashMap<String, String> {
+    let tail = location.split_once(['?', '#']).map(|(_, tail)| tail).unwrap_or_default();
+    url::form_urlencoded::parse(tail.as_bytes()).into_owned().collect()
+}
+
+/// An authorization URL for `client`, with PKCE; returns the URL and the verifier.
+pub fn authorize_url(
+    base: &str,
+    client: &str,
+    redirect: &str,
+    scope: &str,
+    extra: &[(&str, &str)],
+) -> (String, String) {
+    use base64::Engine;
+    use sha2::Digest;
+    let verifier = format!("verifier-{}", "x".repeat(40));
+    let challenge =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("response_type", "code")
+        .append_pair("client_id", client)
+        .append_pair("redirect_uri", redirect)
+        .append_pair("scope", scope)
+        .append_pair("state", "st-123")
+        .append_pair("nonce", "n-456")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    for (key, value) in extra {
+        query.append_pair(key, value);
+    }
+    (format!("{base}/authorize?{}", query.finish()), verifier)
+}
+
+/// Logs `alice` in through `app` and exchanges the code: the token response.
+pub async fn tokens_for(fixture: &Fixture, scope: &str) -> serde_json::Value {
+    let (url, verifier) = authorize_url(&fixture.app.server.url(), "app", APP_REDIRECT, scope, &[]);
+    let mut browser = fixture.browser();
+    let location = browser.authorize(&url, "alice").await;
+    let code = redirect_params(&location)["code"].clone();
+    let response = fixture
+        .token(
+            APP,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", APP_REDIRECT),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// openidconnect's HTTP seam, over reqwest (no redirects followed, as oauth2 requires).
+pub async fn http_client(
+    request: openidconnect::HttpRequest,
+) -> Result<openidconnect::HttpResponse, reqwest::Error> {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let (parts, body) = request.into_parts();
+    let response =
+        client.request(parts.method, parts.uri.to_string()).headers(parts.headers).body(body).send().await?;
+    let mut builder = http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        builder = builder.header(name, value);
+    }
+    Ok(builder.body(response.bytes().await?.to_vec()).unwrap_or_default())
+}
