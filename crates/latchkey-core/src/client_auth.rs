@@ -1,8 +1,10 @@
-//! Client authentication at the token endpoint (RFC 6749 §2.3): `client_secret_basic`,
-//! `client_secret_post`, and public clients identified by `client_id` alone.
+//! Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3, OpenID
+//! Connect Core §9): `client_secret_basic`, `client_secret_post`, `private_key_jwt`, and public clients
+//! identified by `client_id` alone. One method per request.
 
+use crate::client_assertion::{self, ASSERTION_TYPE};
 use crate::OAuthError;
-use latchkey_model::{Client, ClientCredentials, ClientId};
+use latchkey_model::{Client, ClientCredentials, ClientId, Timestamp};
 use latchkey_store::{Repo, StoreError};
 
 /// What a request offered to identify its client, as the HTTP layer found it.
@@ -12,6 +14,8 @@ pub struct PresentedCredentials {
     pub basic: Option<(String, String)>,
     pub body_client_id: Option<String>,
     pub body_client_secret: Option<String>,
+    pub client_assertion_type: Option<String>,
+    pub client_assertion: Option<String>,
 }
 
 impl std::fmt::Debug for PresentedCredentials {
@@ -20,24 +24,42 @@ impl std::fmt::Debug for PresentedCredentials {
             .field("basic_client_id", &self.basic.as_ref().map(|(id, _)| id))
             .field("body_client_id", &self.body_client_id)
             .field("body_client_secret", &self.body_client_secret.as_ref().map(|_| "…"))
+            .field("client_assertion", &self.client_assertion.as_ref().map(|_| "…"))
             .finish()
     }
+}
+
+/// Where and when the request arrived: what an assertion's `aud` may name (the issuer, the token endpoint,
+/// or the endpoint called), and the time its `exp` is checked against.
+#[derive(Debug, Clone)]
+pub struct AuthContext {
+    pub audiences: Vec<String>,
+    pub now: Timestamp,
 }
 
 /// The authenticated client, or `invalid_client` / `invalid_request` as RFC 6749 §5.2 prescribes.
 pub fn authenticate_client(
     repo: &mut Repo<'_>,
     presented: &PresentedCredentials,
+    context: &AuthContext,
 ) -> Result<Result<Client, OAuthError>, StoreError> {
     let used_basic = presented.basic.is_some();
+    let methods = [
+        presented.basic.is_some(),
+        presented.body_client_secret.is_some(),
+        presented.client_assertion.is_some(),
+    ];
+    if methods.iter().filter(|used| **used).count() > 1 {
+        return Ok(Err(OAuthError::invalid_request("use one client authentication method, not two")));
+    }
+    if presented.client_assertion.is_some() || presented.client_assertion_type.is_some() {
+        return authenticate_assertion(repo, presented, context);
+    }
     let (id, secret) = match (&presented.basic, &presented.body_client_id, &presented.body_client_secret) {
-        (Some(_), _, Some(_)) => {
-            return Ok(Err(OAuthError::invalid_request("use one client authentication method, not two")));
-        }
         (Some((id, _)), Some(body_id), None) if body_id != id => {
             return Ok(Err(OAuthError::invalid_request("client_id does not match the authenticated client")));
         }
-        (Some((id, secret)), _, None) => (id.as_str(), Some(secret.as_str())),
+        (Some((id, secret)), _, _) => (id.as_str(), Some(secret.as_str())),
         (None, Some(id), secret) => (id.as_str(), secret.as_deref()),
         (None, None, _) => return Ok(Err(OAuthError::invalid_client(false))),
     };
@@ -52,8 +74,58 @@ pub fn authenticate_client(
     let authenticated = match (&client.credentials, secret) {
         (ClientCredentials::Public, None) => true,
         (ClientCredentials::Secret(hash), Some(secret)) => hash.verify(secret),
-        // A confidential client must prove itself; a public one has nothing to prove with.
-        (ClientCredentials::Secret(_), None) | (ClientCredentials::Public, Some(_)) => false,
+        // A confidential client must prove itself in the way it registered; a public one has nothing to
+        // prove with.
+        (ClientCredentials::Secret(_) | ClientCredentials::PrivateKeyJwt { .. }, _)
+        | (ClientCredentials::Public, Some(_)) => false,
     };
     Ok(if authenticated { Ok(client) } else { Err(OAuthError::invalid_client(used_basic)) })
+}
+
+/// `private_key_jwt`: the assertion names its client in `sub`, is verified with that client's registered
+/// keys, and is good for one use only.
+fn authenticate_assertion(
+    repo: &mut Repo<'_>,
+    presented: &PresentedCredentials,
+    context: &AuthContext,
+) -> Result<Result<Client, OAuthError>, StoreError> {
+    if presented.client_assertion_type.as_deref() != Some(ASSERTION_TYPE) {
+        return Ok(Err(OAuthError::invalid_request(format!(
+            "client_assertion_type must be {ASSERTION_TYPE}"
+        ))));
+    }
+    let Some(assertion) = &presented.client_assertion else {
+        return Ok(Err(OAuthError::invalid_request(
+            "client_assertion is required with client_assertion_type",
+        )));
+    };
+    let refuse = |why: String| OAuthError { internal: Some(why), ..OAuthError::invalid_client(false) };
+    let Some(claimed) = client_assertion::claimed_subject(assertion) else {
+        return Ok(Err(refuse("the assertion names no client".into())));
+    };
+    if presented.body_client_id.as_ref().is_some_and(|id| *id != claimed) {
+        return Ok(Err(refuse("client_id and the assertion's sub differ".into())));
+    }
+    let client = match ClientId::parse(&claimed) {
+        Ok(id) => repo.find_client(&id)?,
+        Err(_) => None,
+    };
+    let Some(client) = client else { return Ok(Err(refuse("unknown client".into()))) };
+    let ClientCredentials::PrivateKeyJwt { jwks } = &client.credentials else {
+        return Ok(Err(refuse("the client is not registered for private_key_jwt".into())));
+    };
+    let verified = match client_assertion::verify(
+        assertion,
+        jwks,
+        client.id.as_str(),
+        &context.audiences,
+        context.now,
+    ) {
+        Ok(verified) => verified,
+        Err(why) => return Ok(Err(refuse(why))),
+    };
+    if !repo.use_client_assertion(&client.id, &verified.jti, verified.expires_at, context.now)? {
+        return Ok(Err(refuse("the assertion's jti was used before".into())));
+    }
+    Ok(Ok(client))
 }

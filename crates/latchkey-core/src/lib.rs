@@ -1,15 +1,18 @@
 //! What every Latchkey grant and front end shares: the protocol error, client authentication, signing keys
-//! and ID tokens, access-token minting, the clock, password hashing, and the rules for registering clients
+//! and ID tokens, access-token minting, introspection and revocation, the clock, password hashing, and the rules for registering clients
 //! and users.
 
 pub mod claims;
+pub mod client_assertion;
 pub mod client_auth;
 pub mod clock;
 pub mod error;
 pub mod id_token;
+pub mod introspection;
 pub mod keys;
 pub mod password;
 pub mod registration;
+pub mod revocation;
 pub mod scopes;
 pub mod throttle;
 pub mod tokens;

@@ -43,6 +43,8 @@ pub enum RegistrationError {
     WeakSecret,
     #[error("{0} must not be empty")]
     Empty(&'static str),
+    #[error("jwks: {0}")]
+    Jwks(String),
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -53,6 +55,8 @@ pub enum SecretChoice {
     Given(String),
     /// Public client: no secret (native and browser apps).
     Public,
+    /// Confidential client authenticating with `private_key_jwt`: its public keys, a JWK set in JSON.
+    PrivateKeyJwt(String),
 }
 
 #[derive(Clone)]
@@ -86,6 +90,10 @@ pub fn register_client(
         SecretChoice::Generate => {
             let secret = PlainSecret::generate(SecretKind::ClientSecret, rng);
             (ClientCredentials::Secret(secret.hash()), Some(secret))
+        }
+        SecretChoice::PrivateKeyJwt(jwks) => {
+            crate::client_assertion::check_registered_jwks(&jwks).map_err(RegistrationError::Jwks)?;
+            (ClientCredentials::PrivateKeyJwt { jwks }, None)
         }
     };
     let redirect_uris =

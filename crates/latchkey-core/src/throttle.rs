@@ -15,6 +15,8 @@ pub const FREE_ACCOUNT_ATTEMPTS: i64 = 5;
 pub const FREE_ADDRESS_ATTEMPTS: i64 = 20;
 pub const FIRST_LOCK_SECONDS: i64 = 30;
 pub const MAX_LOCK_SECONDS: i64 = 15 * 60;
+/// A counter with no attempt for this long, and no lock in force, starts again from zero.
+pub const FORGET_AFTER_SECONDS: i64 = 60 * 60;
 
 /// Seconds to lock after attempt number `attempts` when `free` are allowed: none before the last free one,
 /// then 30 s, 60 s, 120 s, … up to 15 minutes.
@@ -27,8 +29,9 @@ pub fn lock_seconds(attempts: i64, free: i64) -> Option<i64> {
     Some(FIRST_LOCK_SECONDS.saturating_mul(1_i64 << doubling).min(MAX_LOCK_SECONDS))
 }
 
+/// Counted by the name exactly as typed: it is the name looked up, so no other spelling can reset it.
 fn account_subject(username: &str) -> String {
-    format!("user:{}", username.to_lowercase())
+    format!("user:{username}")
 }
 
 fn address_subject(address: &str) -> String {
@@ -52,9 +55,11 @@ pub fn begin_attempt(
     client_address: &str,
     now: Timestamp,
 ) -> Result<Attempt, StoreError> {
-    let account = repo
-        .count_login_attempt(&account_subject(username), now, |n| lock_seconds(n, FREE_ACCOUNT_ATTEMPTS))?;
-    let address = repo.count_login_attempt(&address_subject(client_address), now, |n| {
+    let forget_before = now.plus_seconds(-FORGET_AFTER_SECONDS);
+    let account = repo.count_login_attempt(&account_subject(username), now, forget_before, |n| {
+        lock_seconds(n, FREE_ACCOUNT_ATTEMPTS)
+    })?;
+    let address = repo.count_login_attempt(&address_subject(client_address), now, forget_before, |n| {
         lock_seconds(n, FREE_ADDRESS_ATTEMPTS)
     })?;
     for outcome in [account, address] {
@@ -75,9 +80,11 @@ pub fn password_matches(user: Option<&User>, password: &str) -> bool {
     matches && user.is_some()
 }
 
-/// After a successful login: the account's count starts again.
-pub fn succeeded(repo: &mut Repo<'_>, username: &Username) -> Result<(), StoreError> {
-    repo.clear_login_failures(&account_subject(username.as_str()))
+/// After a successful login: the account's count starts again, and the address is not held to the attempt
+/// that succeeded (many people may share one address, a proxy's or an office's).
+pub fn succeeded(repo: &mut Repo<'_>, username: &Username, client_address: &str) -> Result<(), StoreError> {
+    repo.clear_login_failures(&account_subject(username.as_str()))?;
+    repo.forgive_login_attempt(&address_subject(client_address))
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ pub fn begin(
     let mut record = TokenRecord::new(
         RecordId::generate(rng),
         request.client.id.clone(),
-        GrantType::AuthorizationCode,
+        if request.response_type == "code" { GrantType::AuthorizationCode } else { GrantType::Implicit },
         issuer,
         now,
     );
@@ -71,8 +71,8 @@ pub fn begin(
 
 /// Whether `record` was begun by the browser holding `session` (and is still waiting for it).
 pub fn belongs_to(record: &TokenRecord, session: &SecretHash) -> bool {
-    record.grant_type == GrantType::AuthorizationCode
-        && record.code_hash.is_none()
+    matches!(record.grant_type, GrantType::AuthorizationCode | GrantType::Implicit)
+        && record.stage != Stage::Complete
         && !record.is_revoked()
         && record.properties.get(SESSION_PROPERTY).and_then(Value::as_str) == Some(session.to_hex().as_str())
 }
@@ -176,6 +176,14 @@ pub fn consented(
     })
 }
 
+/// Marks `record` answered for `username`; the implicit grant issues its tokens on it next.
+pub fn settle(record: &mut TokenRecord, username: Username, auth_time: Timestamp) {
+    record.username = Some(username);
+    record.auth_time = Some(auth_time);
+    record.stage = Stage::Complete;
+    record.properties.remove(SESSION_PROPERTY);
+}
+
 /// Issues the code: single use, [`CODE_LIFETIME_SECONDS`] to live, only its hash stored.
 pub fn issue_code(
     repo: &mut Repo<'_>,
@@ -188,10 +196,7 @@ pub fn issue_code(
     let code = PlainSecret::generate(SecretKind::AuthorizationCode, rng);
     record.code_hash = Some(code.hash());
     record.code_expires = Some(now.plus_seconds(CODE_LIFETIME_SECONDS));
-    record.username = Some(username);
-    record.auth_time = Some(auth_time);
-    record.stage = Stage::Complete;
-    record.properties.remove(SESSION_PROPERTY);
+    settle(record, username, auth_time);
     repo.update_token(record)?;
     Ok(code)
 }

@@ -31,6 +31,11 @@ pub fn exchange(
         return Ok(Err(OAuthError::new(ErrorCode::UnauthorizedClient, "client may not use this grant")));
     }
     let code = PlainSecret::from_presented(request.code.as_str());
+    // Another client's code is refused before it is taken, so presenting it cannot spend it for the client
+    // it was issued to.
+    if repo.find_token_by_code(&code.hash())?.is_some_and(|record| record.client_id != client.id) {
+        return Ok(Err(OAuthError::invalid_grant("the code was issued to another client")));
+    }
     let mut record = match repo.redeem_code(&code.hash(), now)? {
         Consumed::First(record) => record,
         Consumed::Unknown => return Ok(Err(OAuthError::invalid_grant("unknown authorization code"))),

@@ -115,23 +115,36 @@ pub fn validate(
         Ok(state) => state,
         Err(()) => return Ok(Err(page("state is too long or contains control characters"))),
     };
+    // Tokens never travel in a query string (OAuth 2.0 Multiple Response Types §2.1): implicit responses,
+    // and the errors of implicit requests, default to the fragment.
+    let carries_tokens = matches!(params.single("response_type"),
+        Ok(Some(kind)) if kind.split(' ').any(|word| word == "token" || word == "id_token"));
+    let default_mode = if carries_tokens { ResponseMode::Fragment } else { ResponseMode::Query };
     let mode_param = params.single("response_mode");
     let response_mode = match mode_param {
-        Ok(None) => ResponseMode::Query,
+        Ok(None) => default_mode,
         Ok(Some(mode)) => match ResponseMode::parse(mode) {
             Some(mode) => mode,
             None => {
                 let error = OAuthError::invalid_request("unsupported response_mode");
                 return Ok(Err(Rejection::Redirect {
                     redirect_uri: redirect_uri.to_string(),
-                    response_mode: ResponseMode::Query,
+                    response_mode: default_mode,
                     state,
                     error,
                 }));
             }
         },
-        Err(()) => ResponseMode::Query,
+        Err(()) => default_mode,
     };
+    if carries_tokens && response_mode == ResponseMode::Query {
+        return Ok(Err(Rejection::Redirect {
+            redirect_uri: redirect_uri.to_string(),
+            response_mode: ResponseMode::Fragment,
+            state,
+            error: OAuthError::invalid_request("tokens are never sent in a query string"),
+        }));
+    }
     let reject = |error: OAuthError| {
         Ok(Err(Rejection::Redirect {
             redirect_uri: redirect_uri.to_string(),
@@ -187,20 +200,19 @@ fn validate_rest(params: &Params, client: &Client) -> Result<Rest, OAuthError> {
     }
     let response_type = match single("response_type")? {
         None => return Err(OAuthError::invalid_request("response_type is required")),
-        Some("code") => "code".to_owned(),
-        Some(_) => {
-            return Err(OAuthError::new(
-                ErrorCode::UnsupportedResponseType,
-                "only response_type=code is supported",
-            ))
-        }
+        Some(text) => normal_response_type(text)?,
     };
-    if !client.allows_grant(GrantType::AuthorizationCode) {
+    let (grant, name) = match response_type {
+        "code" => (GrantType::AuthorizationCode, "authorization code"),
+        _ => (GrantType::Implicit, "implicit"),
+    };
+    if !client.allows_grant(grant) {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
-            "client may not use the authorization code grant",
+            format!("client may not use the {name} grant"),
         ));
     }
+    let wants_id_token = response_type.starts_with("id_token");
     let scope = match single("scope")? {
         None => return Err(OAuthError::invalid_scope("scope is required")),
         Some(text) => Scope::parse(text).map_err(|e| OAuthError::invalid_scope(e.to_string()))?,
@@ -209,13 +221,25 @@ fn validate_rest(params: &Params, client: &Client) -> Result<Rest, OAuthError> {
         let extra: Vec<&str> = scope.iter().filter(|s| !client.scope.contains(s)).collect();
         return Err(OAuthError::invalid_scope(format!("not allowed for this client: {}", extra.join(" "))));
     }
+    if wants_id_token && !scope.contains("openid") {
+        return Err(OAuthError::invalid_request("an id_token response needs the openid scope"));
+    }
     let nonce = clean(single("nonce")?, MAX_NONCE_BYTES)
         .map_err(|()| OAuthError::invalid_request("nonce is too long"))?;
+    // OpenID Connect Core §3.2.2.1: the nonce is what stops an ID token in a URL from being replayed.
+    if wants_id_token && nonce.is_none() {
+        return Err(OAuthError::invalid_request("nonce is required when an ID token is returned"));
+    }
     let login_hint = clean(single("login_hint")?, MAX_HINT_BYTES)
         .map_err(|()| OAuthError::invalid_request("login_hint is too long"))?;
     let public = matches!(client.credentials, ClientCredentials::Public);
-    let code_challenge =
-        pkce::check_challenge(single("code_challenge")?, single("code_challenge_method")?, public)?;
+    // PKCE protects a code; an implicit response has none to protect.
+    let code_challenge = match grant {
+        GrantType::AuthorizationCode => {
+            pkce::check_challenge(single("code_challenge")?, single("code_challenge_method")?, public)?
+        }
+        _ => None,
+    };
     let mut prompt = BTreeSet::new();
     if let Some(text) = single("prompt")? {
         for value in text.split(' ') {
@@ -238,5 +262,31 @@ fn validate_rest(params: &Params, client: &Client) -> Result<Rest, OAuthError> {
             _ => return Err(OAuthError::invalid_request("max_age must be a non-negative integer")),
         },
     };
-    Ok(Rest { response_type, scope, nonce, code_challenge, prompt, max_age, login_hint })
+    Ok(Rest {
+        response_type: response_type.to_owned(),
+        scope,
+        nonce,
+        code_challenge,
+        prompt,
+        max_age,
+        login_hint,
+    })
+}
+
+/// The response types Latchkey answers, in one spelling whatever the order of their words: `code`
+/// (RFC 6749 §4.1), and the implicit `token` (§4.2), `id_token` and `id_token token` (OpenID Connect Core
+/// §3.2). Hybrid types are not offered.
+fn normal_response_type(text: &str) -> Result<&'static str, OAuthError> {
+    let mut words: Vec<&str> = text.split(' ').collect();
+    words.sort_unstable();
+    match words.as_slice() {
+        ["code"] => Ok("code"),
+        ["token"] => Ok("token"),
+        ["id_token"] => Ok("id_token"),
+        ["id_token", "token"] => Ok("id_token token"),
+        _ => Err(OAuthError::new(
+            ErrorCode::UnsupportedResponseType,
+            "supported response types: code, token, id_token, id_token token",
+        )),
+    }
 }

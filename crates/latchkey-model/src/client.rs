@@ -56,6 +56,10 @@ impl std::fmt::Display for SigningAlgorithm {
 pub enum ClientCredentials {
     Public,
     Secret(SecretHash),
+    /// `private_key_jwt` (OpenID Connect Core §9): assertions signed with a key of this JWK set (JSON).
+    PrivateKeyJwt {
+        jwks: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -123,7 +127,9 @@ impl Client {
     pub fn kind(&self) -> ClientKind {
         match self.credentials {
             ClientCredentials::Public => ClientKind::Public,
-            ClientCredentials::Secret(_) => ClientKind::Confidential,
+            ClientCredentials::Secret(_) | ClientCredentials::PrivateKeyJwt { .. } => {
+                ClientKind::Confidential
+            }
         }
     }
 

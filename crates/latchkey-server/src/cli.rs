@@ -113,8 +113,11 @@ pub struct ClientAddArgs {
     #[arg(long, conflicts_with = "public")]
     pub secret: Option<String>,
     /// A public client (native or browser app): no secret, PKCE required.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "jwks_file")]
     pub public: bool,
+    /// Authenticate with private_key_jwt: a file with the client's public keys (a JWK set).
+    #[arg(long, value_name = "FILE", conflicts_with = "secret")]
+    pub jwks_file: Option<PathBuf>,
     /// Allowed redirect URI (repeatable); matched exactly.
     #[arg(long = "redirect-uri", value_name = "URI")]
     pub redirect_uris: Vec<String>,

@@ -35,10 +35,15 @@ pub fn migrate(config: &Config, out: &mut impl Write) -> Result<(), CommandError
 }
 
 pub fn client_add(config: &Config, args: ClientAddArgs, out: &mut impl Write) -> Result<(), CommandError> {
-    let secret = match (args.public, args.secret) {
-        (true, _) => SecretChoice::Public,
-        (false, Some(secret)) => SecretChoice::Given(secret),
-        (false, None) => SecretChoice::Generate,
+    let secret = match (args.public, args.secret, args.jwks_file) {
+        (true, _, _) => SecretChoice::Public,
+        (false, _, Some(path)) => {
+            let jwks = std::fs::read_to_string(&path)
+                .map_err(|e| invalid(format!("--jwks-file {}: {e}", path.display())))?;
+            SecretChoice::PrivateKeyJwt(jwks)
+        }
+        (false, Some(secret), None) => SecretChoice::Given(secret),
+        (false, None, None) => SecretChoice::Generate,
     };
     let new = NewClient {
         id: args.id,

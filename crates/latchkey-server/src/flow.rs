@@ -1,12 +1,14 @@
-//! The browser side of the authorization code flow: moving a record from request to code, and answering
-//! the client (RFC 6749 §4.1.2, OAuth 2.0 Form Post Response Mode, RFC 9207 `iss`).
+//! The browser side of the authorization code and implicit flows: moving a record from request to code (or
+//! tokens), and answering the client (RFC 6749 §4.1.2, OAuth 2.0 Form Post Response Mode, RFC 9207 `iss`).
 
 use crate::pages::{self, FormPostPage};
 use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
+use latchkey_core::keys::Keyring;
 use latchkey_core::OAuthError;
 use latchkey_grant_code::authorize::{self, Next};
 use latchkey_grant_code::request::Rejection;
+use latchkey_grant_implicit::is_implicit;
 use latchkey_model::{PlainSecret, ResponseMode, Session, Timestamp, TokenRecord};
 use latchkey_store::{Repo, StoreError};
 
@@ -72,6 +74,7 @@ pub fn advance(
     record: &mut TokenRecord,
     session: &Session,
     issuer: &str,
+    keyring: &Keyring,
     now: Timestamp,
     rng: &mut (impl rand::RngCore + rand::CryptoRng),
 ) -> Result<Outcome, StoreError> {
@@ -86,6 +89,27 @@ pub fn advance(
     Ok(match authorize::next_step(record, Some(session), consent.as_ref(), now) {
         Next::Login => Outcome::Login { request_id: record.id.to_string() },
         Next::Consent => Outcome::Consent { request_id: record.id.to_string() },
+        Next::Issue { username, auth_time } if is_implicit(record.response_type.as_deref()) => {
+            let user = repo.find_user(&username)?.filter(|user| !user.disabled);
+            let (Some(client), Some(user)) = (repo.find_client(&record.client_id)?, user) else {
+                return Ok(stale());
+            };
+            authorize::settle(record, username, auth_time);
+            let state = record.state.clone();
+            match latchkey_grant_implicit::issue(repo, record, &client, &user, keyring, now, rng)? {
+                Ok(mut params) => {
+                    if let Some(state) = state {
+                        params.push(("state".to_owned(), state));
+                    }
+                    params.push(("iss".to_owned(), issuer.to_owned()));
+                    respond(params)
+                }
+                Err(error) => {
+                    authorize::abandon(repo, record, now)?;
+                    respond(error_params(&error, record.state.as_deref(), issuer))
+                }
+            }
+        }
         Next::Issue { username, auth_time } => {
             let state = record.state.clone();
             let code = authorize::issue_code(repo, record, username, auth_time, now, rng)?;

@@ -179,6 +179,7 @@ pub(crate) struct ClientRow {
     pub id: String,
     pub name: String,
     pub secret_hash: Option<String>,
+    pub jwks: Option<String>,
     pub redirect_uris: String,
     pub grant_types: String,
     pub scope: String,
@@ -196,8 +197,12 @@ impl From<&Client> for ClientRow {
             id: c.id.to_string(),
             name: c.name.clone(),
             secret_hash: match &c.credentials {
-                ClientCredentials::Public => None,
                 ClientCredentials::Secret(hash) => Some(hash.to_hex()),
+                ClientCredentials::Public | ClientCredentials::PrivateKeyJwt { .. } => None,
+            },
+            jwks: match &c.credentials {
+                ClientCredentials::PrivateKeyJwt { jwks } => Some(jwks.clone()),
+                ClientCredentials::Public | ClientCredentials::Secret(_) => None,
             },
             redirect_uris: json(&c.redirect_uris),
             grant_types: grant_types.join(" "),
@@ -223,9 +228,13 @@ impl TryFrom<ClientRow> for Client {
         Ok(Client {
             id: ClientId::parse(&row.id).map_err(|e| StoreError::corrupt("clients.id", e))?,
             name: row.name,
-            credentials: match parse_hash("clients.secret_hash", row.secret_hash)? {
-                Some(hash) => ClientCredentials::Secret(hash),
-                None => ClientCredentials::Public,
+            credentials: match (parse_hash("clients.secret_hash", row.secret_hash)?, row.jwks) {
+                (Some(hash), None) => ClientCredentials::Secret(hash),
+                (None, Some(jwks)) => ClientCredentials::PrivateKeyJwt { jwks },
+                (None, None) => ClientCredentials::Public,
+                (Some(_), Some(_)) => {
+                    return Err(StoreError::corrupt("clients", "both a secret and a JWK set"));
+                }
             },
             redirect_uris: parse_json("clients.redirect_uris", &row.redirect_uris)?,
             grant_types,

@@ -5,6 +5,7 @@ diesel::table! {
         id -> Text,
         name -> Text,
         secret_hash -> Nullable<Text>,
+        jwks -> Nullable<Text>,
         redirect_uris -> Text,
         grant_types -> Text,
         scope -> Text,
@@ -100,6 +101,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    client_assertions (client_id, jti) {
+        client_id -> Text,
+        jti -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     login_failures (subject) {
         subject -> Text,
         failures -> BigInt,
@@ -116,5 +125,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     sessions,
     consents,
-    login_failures
+    login_failures,
+    client_assertions
 );

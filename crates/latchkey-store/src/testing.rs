@@ -73,6 +73,19 @@ impl TestDatabase {
         Store::open(&self.database_url()?, options)
     }
 
+    /// Runs SQL on this database over a connection of its own, outside the store: for tests that break
+    /// the schema under a running server.
+    pub fn execute_sql(&self, sql: &str) -> Result<(), StoreError> {
+        match &self.sqlite_file {
+            Some(file) => {
+                let path = file.to_string_lossy();
+                diesel::SqliteConnection::establish(&path)?.batch_execute(sql)?;
+            }
+            None => PgConnection::establish(&self.url)?.batch_execute(sql)?,
+        }
+        Ok(())
+    }
+
     /// PostgreSQL only: ends every server connection to this database, as a database restart or a failover
     /// would. Returns how many were ended.
     pub fn terminate_connections(&self) -> Result<u64, StoreError> {

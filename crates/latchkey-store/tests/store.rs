@@ -658,7 +658,9 @@ mod flows {
                 let store = store.clone();
                 std::thread::spawn(move || {
                     store
-                        .write(move |repo| repo.count_login_attempt("user:alice", at(0), lock_after_five))
+                        .write(move |repo| {
+                            repo.count_login_attempt("user:alice", at(0), at(-3600), lock_after_five)
+                        })
                         .unwrap()
                 })
             })
@@ -684,8 +686,23 @@ mod flows {
         assert_eq!(store.read(|repo| repo.login_locked_until("ip:10.0.0.1", at(0))).unwrap(), None);
         store.write(|repo| repo.clear_login_failures("user:alice")).unwrap();
         assert_eq!(store.read(|repo| repo.login_locked_until("user:alice", at(10))).unwrap(), None);
-        let next =
-            store.write(|repo| repo.count_login_attempt("user:alice", at(11), lock_after_five)).unwrap();
-        assert_eq!(next, LoginAttempt::Allowed { attempts: 1 }, "a success resets the count");
+        let count = |subject: &'static str, now: i64, forget_before: i64| {
+            store
+                .write(move |repo| {
+                    repo.count_login_attempt(subject, at(now), at(forget_before), lock_after_five)
+                })
+                .unwrap()
+        };
+        assert_eq!(count("user:alice", 11, -3600), LoginAttempt::Allowed { attempts: 1 }, "a success resets");
+        assert_eq!(count("user:alice", 12, -3600), LoginAttempt::Allowed { attempts: 2 });
+        store.write(|repo| repo.forgive_login_attempt("user:alice")).unwrap();
+        assert_eq!(count("user:alice", 13, -3600), LoginAttempt::Allowed { attempts: 2 }, "one taken back");
+        // Quiet since before `forget_before`: counting starts again.
+        assert_eq!(count("user:alice", 5000, 14), LoginAttempt::Allowed { attempts: 1 });
+        // A lock in force is never forgotten early.
+        for now in 5001..5005 {
+            count("user:alice", now, 0);
+        }
+        assert!(matches!(count("user:alice", 5006, 5100), LoginAttempt::Locked(_)));
     }
 }

@@ -1,8 +1,10 @@
--- Clients (RFC 6749 §2). Secrets are stored only as SHA-256 hashes; a public client has none.
+-- Clients (RFC 6749 §2). Secrets are stored only as SHA-256 hashes; a client authenticating with
+-- private_key_jwt has its public keys (a JWK set) instead; a public client has neither.
 CREATE TABLE clients (
     id TEXT PRIMARY KEY NOT NULL,
     name TEXT NOT NULL,
     secret_hash TEXT,
+    jwks TEXT,
     redirect_uris TEXT NOT NULL,
     grant_types TEXT NOT NULL,
     scope TEXT NOT NULL,

@@ -1,3 +1,4 @@
+DROP TABLE client_assertions;
 DROP TABLE login_failures;
 DROP TABLE consents;
 DROP TABLE sessions;

@@ -39,3 +39,11 @@ CREATE TABLE login_failures (
     locked_until INTEGER,
     updated_at INTEGER NOT NULL
 );
+
+-- `jti`s of client assertions already used (private_key_jwt, RFC 7523 §3): a second use is refused.
+CREATE TABLE client_assertions (
+    client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+    jti TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (client_id, jti)
+);

@@ -97,7 +97,7 @@ async fn errors_after_validation_go_back_with_state_and_iss(db: TestDatabase) {
             query(
                 &base,
                 &[
-                    ("response_type", "token"),
+                    ("response_type", "device"),
                     ("client_id", "app"),
                     ("redirect_uri", APP_REDIRECT),
                     ("scope", "openid"),

@@ -89,6 +89,8 @@ async fn codes_are_bound_to_their_client_and_redirect_uri(db: TestDatabase) {
         error_of(fixture.token(OTHER, &exchange(&code, &verifier)).await).await,
         (400, "invalid_grant".into())
     );
+    // Presenting it did not spend it: the client it was issued to still redeems it.
+    assert_eq!(fixture.token(APP, &exchange(&code, &verifier)).await.status(), 200);
 
     let (code, verifier) = new_code(&fixture, "app", APP_REDIRECT).await;
     let mut wrong_uri = exchange(&code, &verifier);

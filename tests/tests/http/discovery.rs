@@ -23,25 +23,44 @@ async fn metadata_is_complete_and_truthful(db: TestDatabase) {
             ("userinfo_endpoint", "/userinfo"),
             ("jwks_uri", "/jwks.json"),
             ("end_session_endpoint", "/logout"),
+            ("introspection_endpoint", "/introspect"),
+            ("revocation_endpoint", "/revoke"),
         ] {
             assert_eq!(metadata[key], format!("{base}{path}"), "{key}");
             assert_ne!(app.get(path).await.status(), 404, "{path} is advertised, so it exists");
         }
-        assert_eq!(metadata["response_types_supported"], json!(["code"]));
+        assert_eq!(
+            metadata["response_types_supported"],
+            json!(["code", "token", "id_token", "id_token token"])
+        );
         assert_eq!(metadata["response_modes_supported"], json!(["query", "fragment", "form_post"]));
-        assert_eq!(metadata["grant_types_supported"], json!(["authorization_code", "refresh_token"]));
+        assert_eq!(
+            metadata["grant_types_supported"],
+            json!(["authorization_code", "refresh_token", "client_credentials", "password", "implicit"])
+        );
         assert_eq!(metadata["code_challenge_methods_supported"], json!(["S256"]));
         assert_eq!(metadata["id_token_signing_alg_values_supported"], json!(["RS256", "ES256", "EdDSA"]));
         assert_eq!(metadata["subject_types_supported"], json!(["public"]));
         assert_eq!(
             metadata["token_endpoint_auth_methods_supported"],
-            json!(["client_secret_basic", "client_secret_post", "none"])
+            json!(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])
+        );
+        assert_eq!(
+            metadata["token_endpoint_auth_signing_alg_values_supported"],
+            json!(["RS256", "ES256", "EdDSA"])
         );
         assert_eq!(metadata["authorization_response_iss_parameter_supported"], true);
         assert_eq!(metadata["request_parameter_supported"], false);
         assert!(metadata["scopes_supported"].as_array().unwrap().contains(&json!("openid")));
-        assert!(metadata.get("introspection_endpoint").is_none(), "not built yet, so not advertised");
-        assert!(metadata.get("revocation_endpoint").is_none(), "not built yet, so not advertised");
+        assert_eq!(
+            metadata["introspection_endpoint_auth_methods_supported"],
+            json!(["client_secret_basic", "client_secret_post", "private_key_jwt"])
+        );
+        assert_eq!(
+            metadata["revocation_endpoint_auth_methods_supported"],
+            json!(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])
+        );
+        assert!(metadata.get("device_authorization_endpoint").is_none(), "not built, so not advertised");
     }
     let jwks: serde_json::Value = app.get("/jwks.json").await.json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();

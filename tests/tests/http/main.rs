@@ -5,10 +5,15 @@
 mod support;
 
 mod authorize_endpoint;
+mod client_credentials;
 mod code_and_pkce;
 mod discovery;
 mod health;
 mod http_basics;
+mod implicit;
+mod introspection_revocation;
 mod pages;
+mod password_grant;
+mod private_key_jwt;
 mod refresh;
 mod relying_party;

@@ -319,4 +319,12 @@ async fn logout_ends_the_session_and_returns_to_the_client(db: TestDatabase) {
     let bad = browser.get("/logout?client_id=app&post_logout_redirect_uri=https://evil.example.com/").await;
     assert_eq!(bad.status(), 400);
     assert!(bad.headers().get("location").is_none());
+    // So does a registered one vouched for by an ID token hint this server never issued.
+    let forged = format!(
+        "/logout?client_id=app&id_token_hint=eyJhbGciOiJub25lIn0.e30.&post_logout_redirect_uri={}",
+        url::form_urlencoded::byte_serialize(APP_REDIRECT.as_bytes()).collect::<String>()
+    );
+    let bad = browser.get(&forged).await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.headers().get("location").is_none());
 }

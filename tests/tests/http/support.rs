@@ -60,6 +60,8 @@ use std::sync::Arc;
 pub const START: i64 = 1_800_000_000;
 pub const APP_SECRET: &str = "app-secret-0123456789abcdefghijklmnop";
 pub const OTHER_SECRET: &str = "other-secret-0123456789abcdefghijklmn";
+pub const SERVICE_SECRET: &str = "service-secret-0123456789abcdefghijkl";
+pub const LEGACY_SECRET: &str = "legacy-secret-0123456789abcdefghijklm";
 pub const APP_REDIRECT: &str = "https://app.example.com/cb";
 pub const SPA_REDIRECT: &str = "https://spa.example.com/cb";
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -68,6 +70,9 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// - `app`: confidential, code + refresh, two redirect URIs;
 /// - `other`: confidential, same redirect URI as `app` (for cross-client tests);
 /// - `spa`: public (PKCE required);
+/// - `service`: confidential, client_credentials only, scopes `api:read api:write openid`;
+/// - `legacy-spa`: public, implicit only;
+/// - `legacy`: confidential, password + refresh, the same scopes as `app`;
 /// - `es-app`, `ed-app`: like `other`, with ES256 and EdDSA ID tokens;
 /// - users `alice` and `bob`, password [`PASSWORD`].
 pub struct Fixture {
@@ -100,6 +105,19 @@ impl Fixture {
             client("app", SecretChoice::Given(APP_SECRET.into()), &[APP_REDIRECT, "http://127.0.0.1/cb"]),
             client("other", SecretChoice::Given(OTHER_SECRET.into()), &[APP_REDIRECT]),
             client("spa", SecretChoice::Public, &[SPA_REDIRECT]),
+            NewClient {
+                grant_types: vec!["client_credentials".into()],
+                scopes: vec!["api:read".into(), "api:write".into(), "openid".into()],
+                ..client("service", SecretChoice::Given(SERVICE_SECRET.into()), &[])
+            },
+            NewClient {
+                grant_types: vec!["implicit".into()],
+                ..client("legacy-spa", SecretChoice::Public, &[SPA_REDIRECT, "http://127.0.0.1/cb"])
+            },
+            NewClient {
+                grant_types: vec!["password".into(), "refresh_token".into()],
+                ..client("legacy", SecretChoice::Given(LEGACY_SECRET.into()), &[])
+            },
             signing_with(
                 SigningAlgorithm::Es256,
                 client("es-app", SecretChoice::Given(OTHER_SECRET.into()), &[APP_REDIRECT]),
@@ -160,6 +178,8 @@ impl Fixture {
 
 pub const APP: (&str, &str) = ("app", APP_SECRET);
 pub const OTHER: (&str, &str) = ("other", OTHER_SECRET);
+pub const SERVICE: (&str, &str) = ("service", SERVICE_SECRET);
+pub const LEGACY: (&str, &str) = ("legacy", LEGACY_SECRET);
 
 /// A minimal browser: one session cookie, no automatic redirects, so each step can be inspected.
 pub struct Browser {

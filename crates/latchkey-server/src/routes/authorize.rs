@@ -53,6 +53,7 @@ async fn authorize(
 ) -> Result<HttpResponse, HttpError> {
     let presented = session::presented(&request);
     let issuer = state.issuer.to_string();
+    let keys = state.keys();
     let now = state.clock.now();
     let answer = state
         .store
@@ -67,7 +68,7 @@ async fn authorize(
             let rng = &mut rand::rngs::OsRng;
             let current = session::load_or_start(repo, presented, now, rng)?;
             let mut record = authorize::begin(repo, &accepted, &issuer, &current.session.id_hash, now, rng)?;
-            let outcome = flow::advance(repo, &mut record, &current.session, &issuer, now, rng)?;
+            let outcome = flow::advance(repo, &mut record, &current.session, &issuer, &keys, now, rng)?;
             Ok(Answer { outcome, cookie: current.fresh.then_some(current.secret) })
         })
         .await?;
@@ -198,6 +199,7 @@ pub async fn login_submit(
         return Ok(forbidden());
     }
     let address = request.peer_addr().map(|addr| addr.ip().to_string()).unwrap_or_else(|| "unknown".into());
+    let succeeded_from = address.clone();
     let now = state.clock.now();
 
     // 1. Count the attempt (atomically, before any password is checked).
@@ -254,18 +256,24 @@ pub async fn login_submit(
 
     // 3. Logged in: a new session (the old cookie value stops working), then on to consent or the client.
     let issuer = state.issuer.to_string();
+    let keys = state.keys();
     let answer = state
         .store
         .write_async(move |repo| {
             let old = presented.hash();
             let rng = &mut rand::rngs::OsRng;
-            throttle::succeeded(repo, &user.username)?;
-            let current = session::log_in(repo, &old, user.username.clone(), now, rng)?;
+            throttle::succeeded(repo, &user.username, &succeeded_from)?;
             let id =
                 RecordId::parse(&data.request_id).map_err(|e| StoreError::InvalidInput(e.to_string()))?;
             let mut record = repo.get_token(&id)?;
+            // Checked again after the slow hash: a second submission of the same form, finishing after the
+            // first, finds the request already moved on and changes nothing.
+            if !authorize::belongs_to(&record, &old) {
+                return Ok(Answer { outcome: flow::stale(), cookie: None });
+            }
+            let current = session::log_in(repo, &old, user.username.clone(), now, rng)?;
             authorize::logged_in(repo, &mut record, &current.session.id_hash, now)?;
-            let outcome = flow::advance(repo, &mut record, &current.session, &issuer, now, rng)?;
+            let outcome = flow::advance(repo, &mut record, &current.session, &issuer, &keys, now, rng)?;
             Ok(Answer { outcome, cookie: Some(current.secret) })
         })
         .await?;
@@ -321,6 +329,7 @@ pub async fn consent_submit(
         _ => return Err(HttpError::BadRequest("decision must be allow or deny".into())),
     };
     let issuer = state.issuer.to_string();
+    let keys = state.keys();
     let now = state.clock.now();
     let answer = state
         .store
@@ -352,8 +361,15 @@ pub async fn consent_submit(
             }
             let previous = repo.find_consent(&username, &record.client_id)?;
             authorize::consented(repo, &mut record, &username, previous.as_ref(), now)?;
-            let outcome =
-                flow::advance(repo, &mut record, &current.session, &issuer, now, &mut rand::rngs::OsRng)?;
+            let outcome = flow::advance(
+                repo,
+                &mut record,
+                &current.session,
+                &issuer,
+                &keys,
+                now,
+                &mut rand::rngs::OsRng,
+            )?;
             Ok(Answer { outcome, cookie: None })
         })
         .await?;

@@ -18,12 +18,16 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 
-/// Metadata openidconnect has no field for (RFC 7636, RFC 9207, RP-Initiated Logout).
+/// Metadata openidconnect has no field for (RFC 7636, RFC 9207, RFC 8414 §2, RP-Initiated Logout).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ExtraMetadata {
     code_challenge_methods_supported: Vec<String>,
     authorization_response_iss_parameter_supported: bool,
     end_session_endpoint: String,
+    introspection_endpoint: String,
+    introspection_endpoint_auth_methods_supported: Vec<String>,
+    revocation_endpoint: String,
+    revocation_endpoint_auth_methods_supported: Vec<String>,
 }
 
 impl AdditionalProviderMetadata for ExtraMetadata {}
@@ -51,7 +55,12 @@ pub fn document(issuer: &Issuer) -> Result<serde_json::Value, String> {
         IssuerUrl::new(issuer.to_string()).map_err(err)?,
         AuthUrl::new(url("/authorize")).map_err(err)?,
         JsonWebKeySetUrl::new(url("/jwks.json")).map_err(err)?,
-        vec![ResponseTypes::new(vec![CoreResponseType::Code])],
+        vec![
+            ResponseTypes::new(vec![CoreResponseType::Code]),
+            ResponseTypes::new(vec![CoreResponseType::Token]),
+            ResponseTypes::new(vec![CoreResponseType::IdToken]),
+            ResponseTypes::new(vec![CoreResponseType::IdToken, CoreResponseType::Token]),
+        ],
         vec![CoreSubjectIdentifierType::Public],
         // Every algorithm always has an active key; each client picks one (`client add --id-token-alg`).
         KeyAlgorithm::ALL.into_iter().map(latchkey_core::keys::jws).collect(),
@@ -59,6 +68,20 @@ pub fn document(issuer: &Issuer) -> Result<serde_json::Value, String> {
             code_challenge_methods_supported: vec!["S256".into()],
             authorization_response_iss_parameter_supported: true,
             end_session_endpoint: url("/logout"),
+            introspection_endpoint: url("/introspect"),
+            // Only confidential clients may introspect (RFC 7662 §2.1).
+            introspection_endpoint_auth_methods_supported: vec![
+                "client_secret_basic".into(),
+                "client_secret_post".into(),
+                "private_key_jwt".into(),
+            ],
+            revocation_endpoint: url("/revoke"),
+            revocation_endpoint_auth_methods_supported: vec![
+                "client_secret_basic".into(),
+                "client_secret_post".into(),
+                "private_key_jwt".into(),
+                "none".into(),
+            ],
         },
     )
     .set_token_endpoint(Some(TokenUrl::new(url("/token")).map_err(err)?))
@@ -73,12 +96,22 @@ pub fn document(issuer: &Issuer) -> Result<serde_json::Value, String> {
         CoreResponseMode::Fragment,
         CoreResponseMode::FormPost,
     ]))
-    .set_grant_types_supported(Some(vec![CoreGrantType::AuthorizationCode, CoreGrantType::RefreshToken]))
+    .set_grant_types_supported(Some(vec![
+        CoreGrantType::AuthorizationCode,
+        CoreGrantType::RefreshToken,
+        CoreGrantType::ClientCredentials,
+        CoreGrantType::Password,
+        CoreGrantType::Implicit,
+    ]))
     .set_token_endpoint_auth_methods_supported(Some(vec![
         CoreClientAuthMethod::ClientSecretBasic,
         CoreClientAuthMethod::ClientSecretPost,
+        CoreClientAuthMethod::PrivateKeyJwt,
         CoreClientAuthMethod::None,
     ]))
+    .set_token_endpoint_auth_signing_alg_values_supported(Some(
+        KeyAlgorithm::ALL.into_iter().map(latchkey_core::keys::jws).collect(),
+    ))
     .set_claims_supported(Some(
         latchkey_core::claims::supported_claims().into_iter().map(|c| CoreClaimName::new(c.into())).collect(),
     ))

@@ -31,7 +31,12 @@ struct Resolved {
 /// trusted.
 fn resolve(repo: &mut Repo<'_>, params: &LogoutParams) -> Result<Result<Resolved, ()>, StoreError> {
     let hinted = match &params.id_token_hint {
-        Some(hint) => repo.find_token_by_id_token(&SecretHash::of(hint))?.map(|record| record.client_id),
+        Some(hint) => match repo.find_token_by_id_token(&SecretHash::of(hint))? {
+            Some(record) => Some(record.client_id),
+            // A hint this server never issued vouches for nothing, least of all a redirect.
+            None if params.post_logout_redirect_uri.is_some() => return Ok(Err(())),
+            None => None,
+        },
         None => None,
     };
     let named = params.client_id.as_deref().and_then(|id| ClientId::parse(id).ok());

@@ -1,8 +1,10 @@
 pub mod authorize;
 mod discovery;
 mod health;
+mod introspect;
 mod jwks;
 mod logout;
+mod revoke;
 pub mod token;
 mod userinfo;
 
@@ -30,6 +32,16 @@ pub fn configure(config: &mut web::ServiceConfig) {
             // RFC 6749 §3.2: POST only; anything else is told so instead of "not found".
             web::resource("/token")
                 .route(web::post().to(token::token))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/introspect")
+                .route(web::post().to(introspect::introspect))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/revoke")
+                .route(web::post().to(revoke::revoke))
                 .default_service(web::to(method_not_allowed)),
         )
         .route("/userinfo", web::get().to(userinfo::userinfo))

@@ -6,9 +6,10 @@ use crate::routes::authorize::is_form;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
-use latchkey_core::client_auth::{authenticate_client, PresentedCredentials};
+use latchkey_core::client_auth::{authenticate_client, AuthContext, PresentedCredentials};
 use latchkey_core::{ErrorCode, OAuthError};
 use latchkey_grant_code::exchange::{exchange, CodeExchange};
+use latchkey_grant_password::PasswordRequest;
 use latchkey_grant_refresh::{refresh, RefreshRequest};
 
 /// Credentials from `Authorization: Basic`: base64 of `id:secret`, each form-urlencoded (RFC 6749 §2.3.1).
@@ -49,6 +50,27 @@ impl Form {
     }
 }
 
+/// What the request offers to authenticate its client (RFC 6749 §2.3.1): HTTP Basic and/or form fields.
+pub fn presented_credentials(request: &HttpRequest, form: &Form) -> Result<PresentedCredentials, OAuthError> {
+    let basic = basic_credentials(request).map_err(|()| OAuthError::invalid_client(true))?;
+    Ok(PresentedCredentials {
+        basic,
+        body_client_id: form.single("client_id")?,
+        body_client_secret: form.single("client_secret")?,
+        client_assertion_type: form.single("client_assertion_type")?,
+        client_assertion: form.single("client_assertion")?,
+    })
+}
+
+/// What a `private_key_jwt` assertion sent to `path` may name as its audience (OpenID Connect Core §9: the
+/// issuer or the token endpoint; the endpoint actually called is also accepted), and the time.
+pub fn auth_context(state: &AppState, path: &str) -> AuthContext {
+    let mut audiences =
+        vec![state.issuer.to_string(), state.issuer.endpoint("/token"), state.issuer.endpoint(path)];
+    audiences.dedup();
+    AuthContext { audiences, now: state.clock.now() }
+}
+
 pub async fn token(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -73,12 +95,7 @@ async fn token_request(
     }
     let form = Form::parse(body);
     let parsed = (|| {
-        let basic = basic_credentials(request).map_err(|()| OAuthError::invalid_client(true))?;
-        let presented = PresentedCredentials {
-            basic,
-            body_client_id: form.single("client_id")?,
-            body_client_secret: form.single("client_secret")?,
-        };
+        let presented = presented_credentials(request, &form)?;
         let grant_type = form
             .single("grant_type")?
             .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
@@ -94,6 +111,16 @@ async fn token_request(
                     .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?,
                 scope: form.single("scope")?,
             }),
+            "client_credentials" => Grant::ClientCredentials { scope: form.single("scope")? },
+            "password" => Grant::Password(PasswordRequest {
+                username: form
+                    .single("username")?
+                    .ok_or_else(|| OAuthError::invalid_request("username is required"))?,
+                password: form
+                    .single("password")?
+                    .ok_or_else(|| OAuthError::invalid_request("password is required"))?,
+                scope: form.single("scope")?,
+            }),
             _ => return Err(OAuthError::new(ErrorCode::UnsupportedGrantType, "unsupported grant_type")),
         };
         Ok((presented, grant))
@@ -102,12 +129,18 @@ async fn token_request(
         Ok(parsed) => parsed,
         Err(error) => return Ok(Err(error)),
     };
+    let grant = match grant {
+        Grant::Password(password) => return password_grant(request, state, presented, password).await,
+        other => other,
+    };
     let keys = state.keys();
     let now = state.clock.now();
+    let issuer = state.issuer.to_string();
+    let context = auth_context(state, "/token");
     let result = state
         .store
         .write_async(move |repo| {
-            let client = match authenticate_client(repo, &presented)? {
+            let client = match authenticate_client(repo, &presented, &context)? {
                 Ok(client) => client,
                 Err(error) => return Ok(Err(error)),
             };
@@ -115,6 +148,16 @@ async fn token_request(
             match &grant {
                 Grant::Code(request) => exchange(repo, &client, request, &keys, now, rng),
                 Grant::Refresh(request) => refresh(repo, &client, request, &keys, now, rng),
+                Grant::ClientCredentials { scope } => latchkey_grant_client_credentials::issue(
+                    repo,
+                    &client,
+                    scope.as_deref(),
+                    &issuer,
+                    now,
+                    rng,
+                ),
+                // Taken above: it needs the slow hash outside the transaction.
+                Grant::Password(_) => Ok(Err(OAuthError::server_error())),
             }
         })
         .await?;
@@ -124,4 +167,66 @@ async fn token_request(
 enum Grant {
     Code(CodeExchange),
     Refresh(RefreshRequest),
+    ClientCredentials { scope: Option<String> },
+    Password(PasswordRequest),
+}
+
+/// The password grant in its three steps: count the attempt and find the user (one transaction), check
+/// the password (Argon2id, on the blocking pool, no transaction open), then issue (one transaction).
+async fn password_grant(
+    request: &HttpRequest,
+    state: &web::Data<AppState>,
+    presented: PresentedCredentials,
+    password: PasswordRequest,
+) -> Result<Result<latchkey_core::tokens::TokenResponse, OAuthError>, HttpError> {
+    let address = request.peer_addr().map(|addr| addr.ip().to_string()).unwrap_or_else(|| "unknown".into());
+    let now = state.clock.now();
+    let attempt = password.clone();
+    let succeeded_from = address.clone();
+    let context = auth_context(state, "/token");
+    let begun = state
+        .store
+        .write_async(move |repo| {
+            let client = match authenticate_client(repo, &presented, &context)? {
+                Ok(client) => client,
+                Err(error) => return Ok(Err(error)),
+            };
+            Ok(latchkey_grant_password::begin(repo, &client, &attempt, &address, now)?.map(|b| (client, b)))
+        })
+        .await?;
+    let (client, begun) = match begun {
+        Ok(begun) => begun,
+        Err(error) => return Ok(Err(error)),
+    };
+    let checked = begun.user.clone();
+    let matches =
+        web::block(move || latchkey_grant_password::password_matches(checked.as_deref(), &password.password))
+            .await
+            .map_err(|_| {
+                HttpError::Store(latchkey_store::StoreError::Corrupt("password check failed".into()))
+            })?;
+    let user = match (begun.user, matches) {
+        (Some(user), true) => user,
+        _ => return Ok(Err(latchkey_grant_password::wrong_credentials())),
+    };
+    let keys = state.keys();
+    let issuer = state.issuer.to_string();
+    let issued = state
+        .store
+        .write_async(move |repo| {
+            let rng = &mut rand::rngs::OsRng;
+            latchkey_grant_password::issue(
+                repo,
+                &client,
+                &user,
+                begun.scope,
+                &succeeded_from,
+                &issuer,
+                &keys,
+                now,
+                rng,
+            )
+        })
+        .await?;
+    Ok(issued)
 }

@@ -3,7 +3,7 @@ use crate::rows::ClientRow;
 use crate::schema::clients::dsl;
 use crate::StoreError;
 use diesel::prelude::*;
-use latchkey_model::{Client, ClientId, Cursor, Page, PageRequest};
+use latchkey_model::{Client, ClientId, Cursor, Page, PageRequest, Timestamp};
 
 impl Repo<'_> {
     pub fn insert_client(&mut self, client: &Client) -> Result<(), StoreError> {
@@ -51,5 +51,44 @@ impl Repo<'_> {
     pub fn count_clients(&mut self) -> Result<u64, StoreError> {
         let count: i64 = dsl::clients.count().get_result(self.conn)?;
         Ok(count.max(0) as u64)
+    }
+}
+
+impl Repo<'_> {
+    /// Records the one use of a client assertion's `jti` (RFC 7523 §3, item 7); `false` if it was used
+    /// before. Exactly one of any number of concurrent presentations gets `true`: the primary key decides.
+    /// Entries past their `expires_at` are cleared on the way, since an expired assertion is refused anyway.
+    pub fn use_client_assertion(
+        &mut self,
+        client_id: &ClientId,
+        jti: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        use crate::schema::client_assertions::dsl as used;
+        diesel::delete(
+            used::client_assertions
+                .filter(used::client_id.eq(client_id.as_str()))
+                .filter(used::expires_at.lt(now.unix_seconds())),
+        )
+        .execute(self.conn)?;
+        // In a savepoint: on PostgreSQL a failed insert would otherwise spoil the whole transaction.
+        let inserted = self.conn.transaction(|conn| {
+            diesel::insert_into(used::client_assertions)
+                .values((
+                    used::client_id.eq(client_id.as_str()),
+                    used::jti.eq(jti),
+                    used::expires_at.eq(expires_at.unix_seconds()),
+                ))
+                .execute(conn)
+        });
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => Ok(false),
+            Err(other) => Err(other.into()),
+        }
     }
 }

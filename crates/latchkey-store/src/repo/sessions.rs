@@ -205,9 +205,16 @@ impl Repo<'_> {
         &mut self,
         subject: &str,
         now: Timestamp,
+        forget_before: Timestamp,
         lock_for: impl Fn(i64) -> Option<i64>,
     ) -> Result<LoginAttempt, StoreError> {
         let row = login_failures::table.find(subject);
+        // A quiet counter (no attempt since `forget_before`, no lock in force) starts again.
+        diesel::update(row.filter(login_failures::updated_at.lt(forget_before.unix_seconds())).filter(
+            login_failures::locked_until.is_null().or(login_failures::locked_until.le(now.unix_seconds())),
+        ))
+        .set((login_failures::failures.eq(0_i64), login_failures::locked_until.eq(None::<i64>)))
+        .execute(self.conn)?;
         let bump = |conn: &mut crate::connection::AnyConnection| {
             diesel::update(row)
                 .set((
@@ -250,6 +257,14 @@ impl Repo<'_> {
                 .execute(self.conn)?;
         }
         Ok(LoginAttempt::Allowed { attempts })
+    }
+
+    /// Takes one attempt back off `subject`'s count (never below zero).
+    pub fn forgive_login_attempt(&mut self, subject: &str) -> Result<(), StoreError> {
+        diesel::update(login_failures::table.find(subject).filter(login_failures::failures.gt(0_i64)))
+            .set(login_failures::failures.eq(login_failures::failures - 1))
+            .execute(self.conn)?;
+        Ok(())
     }
 
     pub fn clear_login_failures(&mut self, subject: &str) -> Result<(), StoreError> {

@@ -1,0 +1,144 @@
+//! Token introspection (RFC 7662) for the clients a token concerns.
+//!
+//! A token is described only to the client it was issued to and to clients named in its audience; to anyone
+//! else, and whenever it is expired, revoked, unknown or its user disabled, the answer is exactly
+//! `{"active":false}` (§2.2), so the endpoint tells a prober nothing.
+
+use latchkey_model::{Client, SecretHash, Timestamp, TokenRecord};
+use latchkey_store::{Repo, StoreError};
+use serde::Serialize;
+
+/// Which kind of token a request names (RFC 7009 §2.1, RFC 7662 §2.1 `token_type_hint`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    AccessToken,
+    RefreshToken,
+}
+
+impl TokenKind {
+    /// `None` for a hint naming a kind Latchkey does not issue as a bearer credential.
+    pub fn from_hint(hint: &str) -> Option<Self> {
+        match hint {
+            "access_token" => Some(TokenKind::AccessToken),
+            "refresh_token" => Some(TokenKind::RefreshToken),
+            _ => None,
+        }
+    }
+}
+
+/// Finds the record holding `token`, trying the hinted kind first; the hint is a shortcut, never trusted.
+pub fn find_token(
+    repo: &mut Repo<'_>,
+    token: &str,
+    hint: Option<TokenKind>,
+) -> Result<Option<(TokenKind, TokenRecord)>, StoreError> {
+    let hash = SecretHash::of(token);
+    let order = match hint {
+        Some(TokenKind::RefreshToken) => [TokenKind::RefreshToken, TokenKind::AccessToken],
+        _ => [TokenKind::AccessToken, TokenKind::RefreshToken],
+    };
+    for kind in order {
+        let found = match kind {
+            TokenKind::AccessToken => repo.find_token_by_access_token(&hash)?,
+            TokenKind::RefreshToken => repo.find_token_by_refresh_token(&hash)?,
+        };
+        if let Some(record) = found {
+            return Ok(Some((kind, record)));
+        }
+    }
+    Ok(None)
+}
+
+/// The introspection response (RFC 7662 §2.2). Inactive serialises as exactly `{"active":false}`.
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+}
+
+impl Introspection {
+    pub fn inactive() -> Self {
+        Self::default()
+    }
+}
+
+/// Whether `caller` may learn about `record`: it was issued to the caller, or names the caller as audience.
+pub fn visible_to(record: &TokenRecord, caller: &Client) -> bool {
+    record.client_id == caller.id || record.audience.iter().any(|aud| aud == caller.id.as_str())
+}
+
+/// Describes `token` to the authenticated `caller`.
+pub fn introspect(
+    repo: &mut Repo<'_>,
+    caller: &Client,
+    token: &str,
+    hint: Option<TokenKind>,
+    now: Timestamp,
+) -> Result<Introspection, StoreError> {
+    let Some((kind, record)) = find_token(repo, token, hint)? else { return Ok(Introspection::inactive()) };
+    if !visible_to(&record, caller) {
+        return Ok(Introspection::inactive());
+    }
+    let (live, expires) = match kind {
+        TokenKind::AccessToken => (record.access_token_is_active(now), record.access_token_expires),
+        TokenKind::RefreshToken => (
+            !record.is_revoked() && record.refresh_token_expires.is_none_or(|at| !at.has_passed(now)),
+            record.refresh_token_expires,
+        ),
+    };
+    if !live {
+        return Ok(Introspection::inactive());
+    }
+    let subject = match &record.username {
+        Some(username) => match repo.find_user(username)? {
+            Some(user) if !user.disabled => user.subject,
+            _ => return Ok(Introspection::inactive()),
+        },
+        // A client acting for itself is its own subject.
+        None => record.client_id.to_string(),
+    };
+    // Code-flow tokens are minted when the code is redeemed; every other record when it is created.
+    let issued_at = record.code_redeemed_at.unwrap_or(record.created_at).unix_seconds();
+    Ok(Introspection {
+        active: true,
+        scope: Some(record.scope.to_string()),
+        client_id: Some(record.client_id.to_string()),
+        username: record.username.as_ref().map(ToString::to_string),
+        token_type: Some(match kind {
+            TokenKind::AccessToken => "Bearer",
+            TokenKind::RefreshToken => "refresh_token",
+        }),
+        exp: expires.map(Timestamp::unix_seconds),
+        iat: Some(issued_at),
+        nbf: Some(issued_at),
+        sub: Some(subject),
+        aud: Some(if record.audience.is_empty() {
+            vec![record.client_id.to_string()]
+        } else {
+            record.audience
+        }),
+        iss: Some(record.issuer),
+        jti: Some(record.id.to_string()),
+    })
+}

@@ -1,0 +1,35 @@
+//! Token revocation (RFC 7009).
+
+use crate::introspection::{find_token, TokenKind};
+use crate::{ErrorCode, OAuthError, Step};
+use latchkey_model::{Client, Timestamp};
+use latchkey_store::Repo;
+
+/// Revokes `token` for the authenticated `caller`. An unknown or already revoked token is a success
+/// (§2.2: the client cannot do anything about it). Revoking a refresh token ends its whole grant, every
+/// rotation and access token of it (§2.1); revoking an access token ends the record that holds it.
+pub fn revoke(
+    repo: &mut Repo<'_>,
+    caller: &Client,
+    token: &str,
+    hint: Option<TokenKind>,
+    now: Timestamp,
+) -> Step<()> {
+    let Some((kind, record)) = find_token(repo, token, hint)? else { return Ok(Ok(())) };
+    // §2.1: the server "verifies whether the token was issued to the client making the revocation request".
+    if record.client_id != caller.id {
+        return Ok(Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "the token was not issued to this client",
+        )));
+    }
+    match kind {
+        TokenKind::RefreshToken => {
+            repo.revoke_family(&record.family_id, now)?;
+        }
+        TokenKind::AccessToken => {
+            repo.revoke_token(&record.id, now)?;
+        }
+    }
+    Ok(Ok(()))
+}

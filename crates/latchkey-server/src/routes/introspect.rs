@@ -1,0 +1,61 @@
+//! The introspection endpoint (RFC 7662 §2) for resource servers and clients.
+
+use crate::app::AppState;
+use crate::http_error::{oauth_error_response, HttpError};
+use crate::routes::authorize::is_form;
+use crate::routes::token::{auth_context, presented_credentials, Form};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use latchkey_core::client_auth::authenticate_client;
+use latchkey_core::introspection::{introspect as describe, TokenKind};
+use latchkey_core::OAuthError;
+use latchkey_model::ClientKind;
+
+pub async fn introspect(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, HttpError> {
+    if !is_form(&request) {
+        return Ok(oauth_error_response(&OAuthError::invalid_request(
+            "expected application/x-www-form-urlencoded",
+        )));
+    }
+    let form = Form::parse(&body);
+    let parsed = (|| {
+        let presented = presented_credentials(&request, &form)?;
+        let token = form.single("token")?.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+        // §2.1: the hint only speeds the look-up; an unknown one is ignored.
+        let hint = form.single("token_type_hint")?.as_deref().and_then(TokenKind::from_hint);
+        Ok((presented, token, hint))
+    })();
+    let (presented, token, hint) = match parsed {
+        Ok(parsed) => parsed,
+        Err(error) => return Ok(oauth_error_response(&error)),
+    };
+    let now = state.clock.now();
+    let context = auth_context(&state, "/introspect");
+    // A client assertion's `jti` is recorded, which needs a write; a secret is checked on a read.
+    let records_an_assertion = presented.client_assertion.is_some();
+    let work = move |repo: &mut latchkey_store::Repo<'_>| {
+        let caller = match authenticate_client(repo, &presented, &context)? {
+            // §2.1: the caller must be authorized; a public client proves nothing about itself.
+            Ok(client) if client.kind() == ClientKind::Confidential => client,
+            Ok(_) => return Ok(Err(OAuthError::invalid_client(presented.basic.is_some()))),
+            Err(error) => return Ok(Err(error)),
+        };
+        Ok(Ok(describe(repo, &caller, &token, hint, now)?))
+    };
+    let answer = if records_an_assertion {
+        state.store.write_async(work).await?
+    } else {
+        state.store.read_async(work).await?
+    };
+    Ok(match answer {
+        Ok(description) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"))
+            .json(description),
+        Err(error) => oauth_error_response(&error),
+    })
+}

@@ -1,0 +1,59 @@
+//! The revocation endpoint (RFC 7009 §2).
+
+use crate::app::AppState;
+use crate::http_error::{oauth_error_response, HttpError};
+use crate::routes::authorize::is_form;
+use crate::routes::token::{auth_context, presented_credentials, Form};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use latchkey_core::client_auth::authenticate_client;
+use latchkey_core::introspection::TokenKind;
+use latchkey_core::revocation::revoke as revoke_token;
+use latchkey_core::{ErrorCode, OAuthError};
+
+pub async fn revoke(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, HttpError> {
+    if !is_form(&request) {
+        return Ok(oauth_error_response(&OAuthError::invalid_request(
+            "expected application/x-www-form-urlencoded",
+        )));
+    }
+    let form = Form::parse(&body);
+    let parsed = (|| {
+        let presented = presented_credentials(&request, &form)?;
+        let token = form.single("token")?.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+        let hint = match form.single("token_type_hint")? {
+            None => None,
+            // §2.2.1: a kind of token this server cannot revoke is said so.
+            Some(hint) => Some(TokenKind::from_hint(&hint).ok_or_else(|| {
+                OAuthError::new(ErrorCode::UnsupportedTokenType, "only access and refresh tokens are revoked")
+            })?),
+        };
+        Ok((presented, token, hint))
+    })();
+    let (presented, token, hint) = match parsed {
+        Ok(parsed) => parsed,
+        Err(error) => return Ok(oauth_error_response(&error)),
+    };
+    let now = state.clock.now();
+    let context = auth_context(&state, "/revoke");
+    // A storage failure becomes 503 through `?`: the client must never be told a token is gone when it
+    // is not (§2.2.1).
+    let outcome = state
+        .store
+        .write_async(move |repo| {
+            let caller = match authenticate_client(repo, &presented, &context)? {
+                Ok(client) => client,
+                Err(error) => return Ok(Err(error)),
+            };
+            revoke_token(repo, &caller, &token, hint, now)
+        })
+        .await?;
+    Ok(match outcome {
+        Ok(()) => HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).finish(),
+        Err(error) => oauth_error_response(&error),
+    })
+}
