@@ -14,6 +14,13 @@ use subtle::ConstantTimeEq;
 pub const COOKIE: &str = "__Host-latchkey-session";
 /// Absolute session lifetime.
 pub const SESSION_SECONDS: i64 = 8 * 3600;
+/// A session not used for an authorization for this long is over (OWASP Session Management: 15–30 min).
+pub const IDLE_SECONDS: i64 = 30 * 60;
+
+/// Whether a session found in the store is still in use: not idle too long.
+fn still_in_use(session: &Session, now: Timestamp) -> bool {
+    now.unix_seconds().saturating_sub(session.last_seen_at.unix_seconds()) <= IDLE_SECONDS
+}
 
 /// The session secret the browser presented, if any.
 pub fn presented(request: &HttpRequest) -> Option<PlainSecret> {
@@ -55,7 +62,8 @@ pub struct Current {
     pub fresh: bool,
 }
 
-/// Loads the browser's session, or starts an anonymous one.
+/// Loads the browser's session (and notes it in use now), or starts an anonymous one when there is none or it
+/// went idle.
 pub fn load_or_start(
     repo: &mut Repo<'_>,
     presented: Option<PlainSecret>,
@@ -63,8 +71,13 @@ pub fn load_or_start(
     rng: &mut (impl rand::RngCore + rand::CryptoRng),
 ) -> Result<Current, StoreError> {
     if let Some(secret) = presented {
-        if let Some(session) = repo.find_session(&secret.hash(), now)? {
-            return Ok(Current { secret, session, fresh: false });
+        if let Some(mut session) = repo.find_session(&secret.hash(), now)? {
+            if still_in_use(&session, now) {
+                session.last_seen_at = now;
+                repo.update_session(&session)?;
+                return Ok(Current { secret, session, fresh: false });
+            }
+            repo.delete_session(&session.id_hash)?;
         }
     }
     start(repo, None, None, now, rng)
@@ -77,7 +90,8 @@ pub fn load(
     now: Timestamp,
 ) -> Result<Option<Current>, StoreError> {
     let Some(secret) = presented else { return Ok(None) };
-    Ok(repo.find_session(&secret.hash(), now)?.map(|session| Current { secret, session, fresh: false }))
+    let session = repo.find_session(&secret.hash(), now)?.filter(|session| still_in_use(session, now));
+    Ok(session.map(|session| Current { secret, session, fresh: false }))
 }
 
 pub fn start(

@@ -23,6 +23,7 @@ pub use url::{DatabaseUrl, DatabaseUrlError};
 use connection::AnyConnection;
 use diesel::connection::{AnsiTransactionManager, Connection, SimpleConnection, TransactionManager};
 use pool::{Manager, Pool};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[derive(Clone, Copy)]
@@ -63,6 +64,11 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: Pool,
     backend: Backend,
+    /// SQLite allows one writer at a time. Writers of this process take turns here, in arrival order and
+    /// without holding a pooled connection, instead of in SQLite's busy handler, which sleeps and retries
+    /// (up to 100 ms a nap) and so turns a short queue into a long tail. Other processes still meet the
+    /// busy timeout.
+    sqlite_writers: Arc<Mutex<()>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -97,7 +103,7 @@ impl Store {
         };
         let pool = builder.build_unchecked(manager);
         let backend = if url.is_sqlite() { Backend::Sqlite } else { Backend::Postgres };
-        Ok(Self { pool, backend })
+        Ok(Self { pool, backend, sqlite_writers: Arc::new(Mutex::new(())) })
     }
 
     /// Applies pending migrations; returns how many were applied.
@@ -136,6 +142,14 @@ impl Store {
         access: Access,
         work: impl FnOnce(&mut Repo<'_>) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
+        // A panic elsewhere while holding the turn leaves nothing half-done here (the transaction is the
+        // database's), so a poisoned lock is still a good lock.
+        let _turn = match (self.backend, access) {
+            (Backend::Sqlite, Access::Write) => {
+                Some(self.sqlite_writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+            }
+            _ => None,
+        };
         let mut conn = self.pool.get()?;
         let conn: &mut AnyConnection = &mut conn;
         match (conn as &mut AnyConnection, access) {

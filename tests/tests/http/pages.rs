@@ -19,6 +19,7 @@ on_both_backends!(
     max_age_forces_a_fresh_login_and_reports_auth_time,
     userinfo_refuses_bad_tokens_with_a_challenge,
     logout_ends_the_session_and_returns_to_the_client,
+    sessions_end_when_idle_and_after_eight_hours,
 );
 
 /// Starts a flow in `browser` and returns the login page URL.
@@ -327,4 +328,35 @@ async fn logout_ends_the_session_and_returns_to_the_client(db: TestDatabase) {
     let bad = browser.get(&forged).await;
     assert_eq!(bad.status(), 400);
     assert!(bad.headers().get("location").is_none());
+}
+
+/// Checklist I78: idle for more than 30 minutes, or 8 hours after login, the next authorization asks for
+/// the password again.
+async fn sessions_end_when_idle_and_after_eight_hours(db: TestDatabase) {
+    let fixture = Fixture::new(db).await;
+    let mut browser = fixture.browser();
+    let (url, _) = authorize_url(&fixture.app.server.url(), "app", APP_REDIRECT, "openid", &[]);
+    browser.authorize(&url, "alice").await;
+    // Used every 29 minutes, the session lives on...
+    for _ in 0..3 {
+        fixture.advance(29 * 60);
+        let params = redirect_params(&location(&browser.get(&url).await));
+        assert!(params.contains_key("code"), "{params:?}");
+    }
+    // ...until it sits idle for 31.
+    fixture.advance(31 * 60);
+    assert!(location(&browser.get(&url).await).starts_with("/login"), "idle too long");
+
+    // Kept busy, it still ends 8 hours after the login.
+    let mut browser = fixture.browser();
+    browser.authorize(&url, "alice").await;
+    for _ in 0..16 {
+        fixture.advance(29 * 60);
+        assert!(
+            redirect_params(&location(&browser.get(&url).await)).contains_key("code"),
+            "7 h 44 min at most"
+        );
+    }
+    fixture.advance(29 * 60);
+    assert!(location(&browser.get(&url).await).starts_with("/login"), "8 h 13 min: the absolute limit");
 }

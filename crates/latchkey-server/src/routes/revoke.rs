@@ -2,8 +2,7 @@
 
 use crate::app::AppState;
 use crate::http_error::{oauth_error_response, HttpError};
-use crate::routes::authorize::is_form;
-use crate::routes::token::{auth_context, presented_credentials, Form};
+use crate::routes::token::{auth_context, form_body, presented_credentials};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use latchkey_core::client_auth::authenticate_client;
@@ -16,13 +15,8 @@ pub async fn revoke(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    if !is_form(&request) {
-        return Ok(oauth_error_response(&OAuthError::invalid_request(
-            "expected application/x-www-form-urlencoded",
-        )));
-    }
-    let form = Form::parse(&body);
     let parsed = (|| {
+        let form = form_body(&request, &body)?;
         let presented = presented_credentials(&request, &form)?;
         let token = form.single("token")?.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         let hint = match form.single("token_type_hint")? {

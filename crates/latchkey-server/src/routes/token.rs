@@ -50,6 +50,15 @@ impl Form {
     }
 }
 
+/// The body of a request to an endpoint that takes `application/x-www-form-urlencoded` only (RFC 6749 §3.2,
+/// RFC 7662 §2.1, RFC 7009 §2.1).
+pub fn form_body(request: &HttpRequest, body: &[u8]) -> Result<Form, OAuthError> {
+    if !is_form(request) {
+        return Err(OAuthError::invalid_request("expected application/x-www-form-urlencoded"));
+    }
+    Ok(Form::parse(body))
+}
+
 /// What the request offers to authenticate its client (RFC 6749 §2.3.1): HTTP Basic and/or form fields.
 pub fn presented_credentials(request: &HttpRequest, form: &Form) -> Result<PresentedCredentials, OAuthError> {
     let basic = basic_credentials(request).map_err(|()| OAuthError::invalid_client(true))?;
@@ -90,10 +99,10 @@ async fn token_request(
     state: &web::Data<AppState>,
     body: &[u8],
 ) -> Result<Result<latchkey_core::tokens::TokenResponse, OAuthError>, HttpError> {
-    if !is_form(request) {
-        return Ok(Err(OAuthError::invalid_request("expected application/x-www-form-urlencoded")));
-    }
-    let form = Form::parse(body);
+    let form = match form_body(request, body) {
+        Ok(form) => form,
+        Err(error) => return Ok(Err(error)),
+    };
     let parsed = (|| {
         let presented = presented_credentials(request, &form)?;
         let grant_type = form
