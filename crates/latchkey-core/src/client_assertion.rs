@@ -4,7 +4,6 @@
 use josekit::jwk::JwkSet;
 use josekit::jws::{EdDSA, JwsVerifier, ES256, RS256};
 use latchkey_model::Timestamp;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The only `client_assertion_type` (RFC 7523 §2.2).
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -30,10 +29,6 @@ pub fn claimed_subject(assertion: &str) -> Option<String> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     claims.get("sub")?.as_str().map(str::to_owned)
-}
-
-fn seconds(at: SystemTime) -> Option<i64> {
-    at.duration_since(UNIX_EPOCH).ok().and_then(|d| i64::try_from(d.as_secs()).ok())
 }
 
 /// Verifies `assertion` for `client_id` against its registered `jwks`: the signature (with a key of the
@@ -89,15 +84,22 @@ pub fn verify(
     if !audience_ok {
         return Err("aud must name this server".into());
     }
-    let expires_at = payload.expires_at().and_then(seconds).ok_or("exp is required")?;
+    // Read as plain integers: a huge or fractional value is refused here, never converted to a time.
+    let number = |name: &str| payload.claim(name).and_then(serde_json::Value::as_i64);
+    let expires_at = number("exp").ok_or("exp is required, as whole seconds")?;
     if expires_at <= now.unix_seconds() {
         return Err("the assertion has expired".into());
     }
     if expires_at > now.unix_seconds().saturating_add(MAX_LIFETIME_SECONDS) {
         return Err("exp is too far in the future".into());
     }
-    if payload.not_before().and_then(seconds).is_some_and(|nbf| nbf > now.unix_seconds()) {
-        return Err("the assertion is not valid yet".into());
+    match payload.claim("nbf") {
+        None => {}
+        Some(nbf) => match nbf.as_i64() {
+            Some(nbf) if nbf <= now.unix_seconds() => {}
+            Some(_) => return Err("the assertion is not valid yet".into()),
+            None => return Err("nbf must be whole seconds".into()),
+        },
     }
     let jti = payload.jwt_id().filter(|jti| !jti.is_empty() && jti.len() <= 256).ok_or("jti is required")?;
     Ok(VerifiedAssertion { jti: jti.to_owned(), expires_at: Timestamp::from_unix_seconds(expires_at) })

@@ -4,7 +4,7 @@ use crate::keys::{KeyAlgorithm, Keyring};
 use crate::OAuthError;
 use chrono::{DateTime, Utc};
 use latchkey_model::{PlainSecret, Timestamp};
-use openidconnect::core::{CoreIdToken, CoreIdTokenClaims};
+use openidconnect::core::{CoreGenderClaim, CoreIdToken, CoreIdTokenClaims};
 use openidconnect::{
     AccessToken, Audience, AuthenticationMethodReference, AuthorizationCode, EmptyAdditionalClaims,
     IssuerUrl, Nonce, StandardClaims, SubjectIdentifier,
@@ -18,6 +18,9 @@ pub struct IdTokenContent<'a> {
     pub subject: &'a str,
     pub nonce: Option<&'a str>,
     pub auth_time: Option<Timestamp>,
+    /// The user's claims (OpenID Connect Core §5.4), put in the ID token itself when no access token is
+    /// issued to fetch them from UserInfo with (`response_type=id_token`); must include `sub`.
+    pub user_claims: Option<&'a serde_json::Map<String, serde_json::Value>>,
     /// `amr` values (RFC 8176) for how the user authenticated at `auth_time`.
     pub authentication_methods: &'a [&'a str],
     pub now: Timestamp,
@@ -33,6 +36,16 @@ fn time(at: Timestamp) -> Result<DateTime<Utc>, OAuthError> {
     DateTime::from_timestamp(at.unix_seconds(), 0).ok_or_else(OAuthError::server_error)
 }
 
+fn standard_claims(content: &IdTokenContent<'_>) -> Result<StandardClaims<CoreGenderClaim>, OAuthError> {
+    let Some(claims) = content.user_claims else {
+        return Ok(StandardClaims::new(SubjectIdentifier::new(content.subject.to_owned())));
+    };
+    let mut claims = claims.clone();
+    claims.insert("sub".into(), serde_json::Value::from(content.subject));
+    serde_json::from_value(serde_json::Value::Object(claims))
+        .map_err(|e| OAuthError { internal: Some(format!("user claims: {e}")), ..OAuthError::server_error() })
+}
+
 /// Signs the ID token; returns its compact serialisation.
 pub fn issue_id_token(keyring: &Keyring, content: &IdTokenContent<'_>) -> Result<String, OAuthError> {
     let key = keyring.signing_key(content.alg).ok_or_else(OAuthError::server_error)?;
@@ -42,7 +55,7 @@ pub fn issue_id_token(keyring: &Keyring, content: &IdTokenContent<'_>) -> Result
         vec![Audience::new(content.client_id.to_owned())],
         time(content.now.plus_seconds(content.lifetime_seconds))?,
         time(content.now)?,
-        StandardClaims::new(SubjectIdentifier::new(content.subject.to_owned())),
+        standard_claims(content)?,
         EmptyAdditionalClaims {},
     )
     .set_nonce(content.nonce.map(|n| Nonce::new(n.to_owned())))

@@ -2,7 +2,7 @@
 
 use crate::introspection::{find_token, TokenKind};
 use crate::{ErrorCode, OAuthError, Step};
-use latchkey_model::{Client, Timestamp};
+use latchkey_model::{Client, SecretHash, Timestamp};
 use latchkey_store::Repo;
 
 /// Revokes `token` for the authenticated `caller`. An unknown or already revoked token is a success
@@ -15,7 +15,14 @@ pub fn revoke(
     hint: Option<TokenKind>,
     now: Timestamp,
 ) -> Step<()> {
-    let Some((kind, record)) = find_token(repo, token, hint)? else { return Ok(Ok(())) };
+    let Some((kind, record)) = find_token(repo, token, hint)? else {
+        // §2.2.1: an ID token is ours but not a credential that can be revoked; say so. Anything else is
+        // unknown, and revoking the unknown succeeds.
+        if repo.find_token_by_id_token(&SecretHash::of(token))?.is_some() {
+            return Ok(Err(OAuthError::new(ErrorCode::UnsupportedTokenType, "ID tokens cannot be revoked")));
+        }
+        return Ok(Ok(()));
+    };
     // §2.1: the server "verifies whether the token was issued to the client making the revocation request".
     if record.client_id != caller.id {
         return Ok(Err(OAuthError::new(

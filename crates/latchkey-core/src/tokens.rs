@@ -79,6 +79,8 @@ pub fn respond(
                 subject: &user.subject,
                 nonce,
                 auth_time: record.auth_time,
+                // The access token fetches them from UserInfo.
+                user_claims: None,
                 // A password is the one way a user signs in to Latchkey.
                 authentication_methods: if record.auth_time.is_some() { &["pwd"] } else { &[] },
                 now,

@@ -86,3 +86,30 @@ fn private_keys_and_garbage_are_not_registered() {
     assert!(check_registered_jwks("not json").is_err());
     assert!(check_registered_jwks(r#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#).is_err());
 }
+
+#[test]
+fn huge_or_odd_times_are_refused_not_trusted() {
+    let rsa = RS256.generate_key_pair(2048).unwrap();
+    let jwks = format!("{{\"keys\":[{}]}}", rsa.to_jwk_public_key());
+    let signer = RS256.signer_from_jwk(&rsa.to_jwk_private_key()).unwrap();
+    let audiences = vec!["https://id.example.com".to_owned()];
+    for (exp, nbf) in [
+        (serde_json::json!(1e20), None),
+        (serde_json::json!(u64::MAX), None),
+        (serde_json::json!(NOW + 60), Some(serde_json::json!(1e20))),
+        (serde_json::json!(NOW + 60), Some(serde_json::json!(NOW + 30))),
+    ] {
+        let mut payload = JwtPayload::new();
+        payload.set_issuer("c");
+        payload.set_subject("c");
+        payload.set_audience(vec!["https://id.example.com"]);
+        payload.set_jwt_id("j");
+        payload.set_claim("exp", Some(exp.clone())).unwrap();
+        if let Some(nbf) = &nbf {
+            payload.set_claim("nbf", Some(nbf.clone())).unwrap();
+        }
+        let token = josekit::jwt::encode_with_signer(&payload, &JwsHeader::new(), &signer).unwrap();
+        let verified = verify(&token, &jwks, "c", &audiences, Timestamp::from_unix_seconds(NOW));
+        assert!(verified.is_err(), "exp {exp}, nbf {nbf:?}");
+    }
+}

@@ -103,6 +103,7 @@ fn id_tokens_verify_against_the_published_jwks() {
             subject: "sub-1",
             nonce: Some("n-123"),
             auth_time: Some(Timestamp::from_unix_seconds(NOW - 60)),
+            user_claims: None,
             authentication_methods: &["pwd"],
             now: Timestamp::from_unix_seconds(NOW),
             lifetime_seconds: 300,

@@ -5,6 +5,7 @@
 //! authorization endpoint is shared); at the end, instead of a code, the tokens themselves go back in the
 //! fragment (or a form post). Never a refresh token (§4.2.2).
 
+use latchkey_core::claims::user_claims;
 use latchkey_core::id_token::{issue_id_token, IdTokenContent};
 use latchkey_core::keys::Keyring;
 use latchkey_core::tokens::mint;
@@ -43,12 +44,15 @@ pub fn issue(
         None
     };
     if response_type.split(' ').any(|word| word == "id_token") {
+        // Without an access token there is no UserInfo call, so the claims ride in the ID token.
+        let claims = access_token.is_none().then(|| user_claims(user, &record.scope));
         let content = IdTokenContent {
             issuer: &record.issuer,
             client_id: client.id.as_str(),
             subject: &user.subject,
             nonce: record.nonce.as_deref(),
             auth_time: record.auth_time,
+            user_claims: claims.as_ref(),
             authentication_methods: &["pwd"],
             now,
             lifetime_seconds: client.access_token_ttl_seconds,

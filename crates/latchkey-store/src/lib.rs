@@ -22,8 +22,9 @@ pub use url::{DatabaseUrl, DatabaseUrlError};
 
 use connection::AnyConnection;
 use diesel::connection::{AnsiTransactionManager, Connection, SimpleConnection, TransactionManager};
+use parking_lot::FairMutex;
 use pool::{Manager, Pool};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone, Copy)]
@@ -64,11 +65,13 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: Pool,
     backend: Backend,
-    /// SQLite allows one writer at a time. Writers of this process take turns here, in arrival order and
-    /// without holding a pooled connection, instead of in SQLite's busy handler, which sleeps and retries
-    /// (up to 100 ms a nap) and so turns a short queue into a long tail. Other processes still meet the
-    /// busy timeout.
-    sqlite_writers: Arc<Mutex<()>>,
+    /// SQLite allows one writer at a time. Writers of this process take turns here (a fair lock, without
+    /// holding a pooled connection) instead of in SQLite's busy handler, which sleeps and retries (up to
+    /// 100 ms a nap) and so turns a short queue into a long tail. A writer that cannot get its turn within
+    /// the busy timeout is told the database is unavailable, as SQLite would have said. Other processes
+    /// still meet the busy timeout.
+    sqlite_writers: Arc<FairMutex<()>>,
+    sqlite_busy_timeout: Duration,
 }
 
 impl std::fmt::Debug for Store {
@@ -103,7 +106,12 @@ impl Store {
         };
         let pool = builder.build_unchecked(manager);
         let backend = if url.is_sqlite() { Backend::Sqlite } else { Backend::Postgres };
-        Ok(Self { pool, backend, sqlite_writers: Arc::new(Mutex::new(())) })
+        Ok(Self {
+            pool,
+            backend,
+            sqlite_writers: Arc::new(FairMutex::new(())),
+            sqlite_busy_timeout: options.sqlite_busy_timeout,
+        })
     }
 
     /// Applies pending migrations; returns how many were applied.
@@ -142,11 +150,14 @@ impl Store {
         access: Access,
         work: impl FnOnce(&mut Repo<'_>) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
-        // A panic elsewhere while holding the turn leaves nothing half-done here (the transaction is the
-        // database's), so a poisoned lock is still a good lock.
         let _turn = match (self.backend, access) {
             (Backend::Sqlite, Access::Write) => {
-                Some(self.sqlite_writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+                match self.sqlite_writers.try_lock_for(self.sqlite_busy_timeout) {
+                    Some(turn) => Some(turn),
+                    None => {
+                        return Err(StoreError::Unavailable("the database is busy: too many writers".into()))
+                    }
+                }
             }
             _ => None,
         };

@@ -98,13 +98,16 @@ async fn id_token_alone_and_token_alone(db: TestDatabase) {
     let fixture = Fixture::new(db).await;
     let base = fixture.app.server.url();
     let mut browser = fixture.browser();
-    let location = browser.authorize(&implicit_url(&base, "id_token", "openid", &[]), "alice").await;
+    let location = browser.authorize(&implicit_url(&base, "id_token", "openid email", &[]), "alice").await;
     let params = redirect_params(&location);
     assert!(!params.contains_key("access_token"), "{params:?}");
     let client = verifier_for(&fixture).await;
     let id_token: CoreIdToken = params["id_token"].parse().unwrap();
     let claims = id_token.claims(&client.id_token_verifier(), &Nonce::new("n-456".into())).unwrap();
     assert!(claims.access_token_hash().is_none(), "no access token, so no at_hash");
+    // With no access token to call UserInfo with, the claims come in the ID token (Core §5.4).
+    assert_eq!(claims.email().map(|e| e.as_str()), Some("alice@example.com"));
+    assert!(claims.name().is_none(), "profile was not asked for");
 
     let location = browser.authorize(&implicit_url(&base, "token", "api:read", &[]), "alice").await;
     let params = redirect_params(&location);

@@ -182,10 +182,20 @@ async fn revoking_a_refresh_token_ends_its_grant(db: TestDatabase) {
     // Revoking again, or an unknown token, is still 200; an unsupported kind is said so.
     assert_eq!(post(&fixture, "/revoke", APP, &[("token", refresh_token)]).await.status(), 200);
     assert_eq!(post(&fixture, "/revoke", APP, &[("token", "lk_rt_never-issued")]).await.status(), 200);
-    let unsupported =
-        post(&fixture, "/revoke", APP, &[("token", refresh_token), ("token_type_hint", "id_token")]).await;
+    // An ID token is not something that can be revoked, and is said so.
+    let id_token = first["id_token"].as_str().unwrap();
+    let unsupported = post(&fixture, "/revoke", APP, &[("token", id_token)]).await;
     assert_eq!(unsupported.status(), 400);
     assert_eq!(unsupported.json::<Value>().await.unwrap()["error"], "unsupported_token_type");
+
+    // An unknown hint is ignored: the token is still found and revoked (RFC 7009 §2.1).
+    let other = tokens_for(&fixture, "openid offline_access").await;
+    let refresh_token = other["refresh_token"].as_str().unwrap();
+    let response =
+        post(&fixture, "/revoke", APP, &[("token", refresh_token), ("token_type_hint", "something_else")])
+            .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(introspect(&fixture, APP, &[("token", refresh_token)]).await, INACTIVE);
 
     // Revoking an access token ends it at once.
     let other = tokens_for(&fixture, "openid").await;

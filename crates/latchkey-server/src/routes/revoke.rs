@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use latchkey_core::client_auth::authenticate_client;
 use latchkey_core::introspection::TokenKind;
 use latchkey_core::revocation::revoke as revoke_token;
-use latchkey_core::{ErrorCode, OAuthError};
+use latchkey_core::OAuthError;
 
 pub async fn revoke(
     request: HttpRequest,
@@ -19,13 +19,8 @@ pub async fn revoke(
         let form = form_body(&request, &body)?;
         let presented = presented_credentials(&request, &form)?;
         let token = form.single("token")?.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-        let hint = match form.single("token_type_hint")? {
-            None => None,
-            // §2.2.1: a kind of token this server cannot revoke is said so.
-            Some(hint) => Some(TokenKind::from_hint(&hint).ok_or_else(|| {
-                OAuthError::new(ErrorCode::UnsupportedTokenType, "only access and refresh tokens are revoked")
-            })?),
-        };
+        // §2.1: the hint only speeds the look-up; an unknown one is ignored and every kind searched.
+        let hint = form.single("token_type_hint")?.as_deref().and_then(TokenKind::from_hint);
         Ok((presented, token, hint))
     })();
     let (presented, token, hint) = match parsed {

@@ -57,7 +57,8 @@ impl Repo<'_> {
 impl Repo<'_> {
     /// Records the one use of a client assertion's `jti` (RFC 7523 §3, item 7); `false` if it was used
     /// before. Exactly one of any number of concurrent presentations gets `true`: the primary key decides.
-    /// Entries past their `expires_at` are cleared on the way, since an expired assertion is refused anyway.
+    /// Entries an hour past their `expires_at` are cleared on the way: an expired assertion is refused
+    /// anyway, and the hour covers a replay that read its clock before waiting for this transaction.
     pub fn use_client_assertion(
         &mut self,
         client_id: &ClientId,
@@ -69,7 +70,7 @@ impl Repo<'_> {
         diesel::delete(
             used::client_assertions
                 .filter(used::client_id.eq(client_id.as_str()))
-                .filter(used::expires_at.lt(now.unix_seconds())),
+                .filter(used::expires_at.lt(now.plus_seconds(-3600).unix_seconds())),
         )
         .execute(self.conn)?;
         // In a savepoint: on PostgreSQL a failed insert would otherwise spoil the whole transaction.
