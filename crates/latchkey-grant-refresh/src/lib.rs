@@ -7,9 +7,22 @@
 use latchkey_core::keys::Keyring;
 use latchkey_core::tokens::{mint, respond, TokenResponse};
 use latchkey_core::{ErrorCode, OAuthError, Step};
-use latchkey_model::{Client, GrantType, RecordId, Scope, SecretHash, Stage, Timestamp};
+use latchkey_model::{Client, GrantType, RecordId, Scope, SecretHash, Stage, Timestamp, TokenRecord};
 use latchkey_store::{Consumed, Repo};
 use rand::{CryptoRng, RngCore};
+
+/// Where a record whose access token was issued for a narrower scope keeps the scope of its grant.
+const GRANTED_SCOPE_PROPERTY: &str = "granted_scope";
+
+/// The scope the resource owner granted to the family `record` belongs to.
+fn granted_scope(record: &TokenRecord) -> Scope {
+    record
+        .properties
+        .get(GRANTED_SCOPE_PROPERTY)
+        .and_then(|value| value.as_str())
+        .and_then(|text| Scope::parse(text).ok())
+        .unwrap_or_else(|| record.scope.clone())
+}
 
 /// The parameters of a `refresh_token` token request.
 #[derive(Clone)]
@@ -40,10 +53,13 @@ pub fn refresh(
     if current.client_id != client.id {
         return Ok(Err(OAuthError::invalid_grant("the refresh token was issued to another client")));
     }
+    // §6: the refresh token keeps the scope the owner granted; a narrower request narrows only what this
+    // response issues, and the next refresh may ask for all of it again.
+    let granted = granted_scope(&current);
     let scope = match request.scope.as_deref() {
-        None => current.scope.clone(),
+        None => granted.clone(),
         Some(text) => match Scope::parse(text) {
-            Ok(scope) if scope.is_subset_of(&current.scope) => scope,
+            Ok(scope) if scope.is_subset_of(&granted) => scope,
             _ => return Ok(Err(OAuthError::invalid_scope("the scope may only narrow what was granted"))),
         },
     };
@@ -77,6 +93,11 @@ pub fn refresh(
     next.code_hash = None;
     next.code_expires = None;
     next.code_redeemed_at = None;
+    if scope != granted {
+        next.properties.insert(GRANTED_SCOPE_PROPERTY.into(), granted.to_string().into());
+    } else {
+        next.properties.remove(GRANTED_SCOPE_PROPERTY);
+    }
     next.scope = scope;
     next.stage = Stage::Complete;
     let minted = mint(&mut next, client, true, now, rng);

@@ -61,6 +61,14 @@ async fn scope_may_narrow_but_not_widen(db: TestDatabase) {
     let narrower: serde_json::Value =
         refresh(&fixture, APP, rt, Some("openid offline_access")).await.json().await.unwrap();
     assert_eq!(narrower["scope"], "offline_access openid", "a refused scope left the token usable");
+    // The refresh token itself keeps the granted scope (RFC 6749 §6): the next refresh may ask for all of
+    // it again, and no more.
+    let rt = narrower["refresh_token"].as_str().unwrap();
+    let full: serde_json::Value = refresh(&fixture, APP, rt, None).await.json().await.unwrap();
+    assert_eq!(full["scope"], "offline_access openid profile");
+    let rt = full["refresh_token"].as_str().unwrap();
+    let wider = refresh(&fixture, APP, rt, Some("openid profile email offline_access")).await;
+    assert_eq!(wider.json::<serde_json::Value>().await.unwrap()["error"], "invalid_scope");
 }
 
 async fn concurrent_refreshes_give_at_most_one_success(db: TestDatabase) {
