@@ -69,17 +69,7 @@ async fn id_token_token_comes_back_in_the_fragment(db: TestDatabase) {
     assert_eq!(claims.access_token_hash(), Some(&expected), "at_hash");
     assert!(id_token.claims(&verifier, &Nonce::new("another".into())).is_err());
 
-    let userinfo: serde_json::Value = fixture
-        .app
-        .http
-        .get(fixture.url("/userinfo"))
-        .bearer_auth(access_token.secret())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let userinfo = fixture.userinfo(access_token.secret()).await;
     assert_eq!(userinfo["email"], "alice@example.com");
 
     // form_post is allowed too: the tokens go in a self-submitting page, never in a URL.

@@ -60,17 +60,7 @@ async fn introspection_describes_live_tokens_to_their_client(db: TestDatabase) {
     assert_eq!(body["iss"], base);
     assert!(body["jti"].as_str().is_some_and(|jti| !jti.is_empty()));
     // `sub` is the same subject the ID token and UserInfo carry.
-    let userinfo: Value = fixture
-        .app
-        .http
-        .get(fixture.url("/userinfo"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let userinfo = fixture.userinfo(access_token).await;
     assert_eq!(body["sub"], userinfo["sub"]);
 
     // A refresh token, found even when the hint names the wrong kind.

@@ -36,17 +36,7 @@ async fn an_allowed_client_gets_tokens_for_the_right_password(db: TestDatabase) 
     assert!(body["refresh_token"].as_str().is_some_and(|t| t.starts_with("lk_rt_")), "{body}");
     assert!(body["id_token"].is_string(), "{body}");
     let access_token = body["access_token"].as_str().unwrap();
-    let userinfo: Value = fixture
-        .app
-        .http
-        .get(fixture.url("/userinfo"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let userinfo = fixture.userinfo(access_token).await;
     assert_eq!(userinfo["email"], "alice@example.com");
 
     // The record is of grant type P, for alice, authenticated now.

@@ -171,6 +171,13 @@ impl Fixture {
             .unwrap()
     }
 
+    /// UserInfo's JSON for `access_token` (whatever the status).
+    pub async fn userinfo(&self, access_token: &str) -> serde_json::Value {
+        let response =
+            self.app.http.get(self.url("/userinfo")).bearer_auth(access_token).send().await.unwrap();
+        response.json().await.unwrap_or_default()
+    }
+
     pub fn advance(&self, seconds: i64) {
         self.clock.advance(seconds);
     }

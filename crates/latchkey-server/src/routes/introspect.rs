@@ -2,11 +2,11 @@
 
 use crate::app::AppState;
 use crate::http_error::{oauth_error_response, HttpError};
-use crate::routes::token::{auth_context, form_body, presented_credentials};
+use crate::routes::token::{auth_context, token_question, TokenQuestion};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use latchkey_core::client_auth::authenticate_client;
-use latchkey_core::introspection::{introspect as describe, TokenKind};
+use latchkey_core::introspection::introspect as describe;
 use latchkey_core::OAuthError;
 use latchkey_model::ClientKind;
 
@@ -15,16 +15,8 @@ pub async fn introspect(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let parsed = (|| {
-        let form = form_body(&request, &body)?;
-        let presented = presented_credentials(&request, &form)?;
-        let token = form.single("token")?.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-        // §2.1: the hint only speeds the look-up; an unknown one is ignored.
-        let hint = form.single("token_type_hint")?.as_deref().and_then(TokenKind::from_hint);
-        Ok((presented, token, hint))
-    })();
-    let (presented, token, hint) = match parsed {
-        Ok(parsed) => parsed,
+    let TokenQuestion { presented, token, hint } = match token_question(&request, &body) {
+        Ok(question) => question,
         Err(error) => return Ok(oauth_error_response(&error)),
     };
     let now = state.clock.now();

@@ -59,6 +59,25 @@ pub fn form_body(request: &HttpRequest, body: &[u8]) -> Result<Form, OAuthError>
     Ok(Form::parse(body))
 }
 
+/// A request about one token (RFC 7662 §2.1, RFC 7009 §2.1): the client's credentials, the `token`, and
+/// the `token_type_hint`, which only speeds the look-up (an unknown one is ignored; every kind is searched).
+pub struct TokenQuestion {
+    pub presented: PresentedCredentials,
+    pub token: String,
+    pub hint: Option<latchkey_core::introspection::TokenKind>,
+}
+
+pub fn token_question(request: &HttpRequest, body: &[u8]) -> Result<TokenQuestion, OAuthError> {
+    let form = form_body(request, body)?;
+    let presented = presented_credentials(request, &form)?;
+    let token = form.single("token")?.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let hint = form
+        .single("token_type_hint")?
+        .as_deref()
+        .and_then(latchkey_core::introspection::TokenKind::from_hint);
+    Ok(TokenQuestion { presented, token, hint })
+}
+
 /// What the request offers to authenticate its client (RFC 6749 §2.3.1): HTTP Basic and/or form fields.
 pub fn presented_credentials(request: &HttpRequest, form: &Form) -> Result<PresentedCredentials, OAuthError> {
     let basic = basic_credentials(request).map_err(|()| OAuthError::invalid_client(true))?;
