@@ -3,9 +3,11 @@
 //! identified by `client_id` alone. One method per request.
 
 use crate::client_assertion::{self, ASSERTION_TYPE};
+use crate::oxide::ClientRegistrar;
 use crate::OAuthError;
 use latchkey_model::{Client, ClientCredentials, ClientId, Timestamp};
 use latchkey_store::{Repo, StoreError};
+use oxide_auth::primitives::registrar::Registrar;
 
 /// What a request offered to identify its client, as the HTTP layer found it.
 #[derive(Default, Clone)]
@@ -71,14 +73,9 @@ pub fn authenticate_client(
         let _ = latchkey_model::SecretHash::of(secret.unwrap_or_default());
         return Ok(Err(OAuthError::invalid_client(used_basic)));
     };
-    let authenticated = match (&client.credentials, secret) {
-        (ClientCredentials::Public, None) => true,
-        (ClientCredentials::Secret(hash), Some(secret)) => hash.verify(secret),
-        // A confidential client must prove itself in the way it registered; a public one has nothing to
-        // prove with.
-        (ClientCredentials::Secret(_) | ClientCredentials::PrivateKeyJwt { .. }, _)
-        | (ClientCredentials::Public, Some(_)) => false,
-    };
+    // oxide-auth's registrar seam, over this client: a constant-time comparison of SHA-256 hashes.
+    let registrar = ClientRegistrar::new(&client);
+    let authenticated = registrar.check(client.id.as_str(), secret.map(str::as_bytes)).is_ok();
     Ok(if authenticated { Ok(client) } else { Err(OAuthError::invalid_client(used_basic)) })
 }
 

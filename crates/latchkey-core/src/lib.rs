@@ -1,6 +1,7 @@
 //! What every Latchkey grant and front end shares: the protocol error, client authentication, signing keys
-//! and ID tokens, access-token minting, introspection and revocation, the clock, password hashing, and the rules for registering clients
-//! and users.
+//! and ID tokens, access-token minting and refresh rotation, oxide-auth's registrar and issuer seams over
+//! the store, introspection and revocation, the clock, password hashing, and the rules for registering
+//! clients and users.
 
 pub mod claims;
 pub mod client_assertion;
@@ -10,9 +11,11 @@ pub mod error;
 pub mod id_token;
 pub mod introspection;
 pub mod keys;
+pub mod oxide;
 pub mod password;
 pub mod registration;
 pub mod revocation;
+pub mod rotation;
 pub mod scopes;
 pub mod throttle;
 pub mod tokens;

@@ -108,6 +108,7 @@ fn code_flow(c: &mut Criterion) {
                         panic!("logged in and consented");
                     };
                     authorize::issue_code(repo, &mut record, username, auth_time, now, rng)
+                        .map(|issued| issued.expect("code issued"))
                 })
                 .unwrap();
             let request = CodeExchange {

@@ -1,13 +1,16 @@
 //! The authorization step (RFC 6749 §4.1.2): the token record is created when the request is accepted,
 //! walks through login and consent, and ends with a single-use code.
 
+use crate::authorizer::CodeAuthorizer;
 use crate::request::{AuthorizationRequest, Prompt};
-use latchkey_core::ErrorCode;
+use chrono::DateTime;
+use latchkey_core::oxide::{grant_of, DECIDED_EXPIRY};
+use latchkey_core::{ErrorCode, OAuthError, Step};
 use latchkey_model::{
-    Consent, GrantType, PlainSecret, RecordId, SecretHash, SecretKind, Session, Stage, Timestamp,
-    TokenRecord, Username,
+    Consent, GrantType, PlainSecret, RecordId, SecretHash, Session, Stage, Timestamp, TokenRecord, Username,
 };
 use latchkey_store::{Repo, StoreError};
+use oxide_auth::primitives::authorizer::Authorizer;
 use rand::{CryptoRng, RngCore};
 use serde_json::Value;
 
@@ -184,7 +187,8 @@ pub fn settle(record: &mut TokenRecord, username: Username, auth_time: Timestamp
     record.properties.remove(SESSION_PROPERTY);
 }
 
-/// Issues the code: single use, [`CODE_LIFETIME_SECONDS`] to live, only its hash stored.
+/// Issues the code through the [`CodeAuthorizer`]: single use, [`CODE_LIFETIME_SECONDS`] to live, only its
+/// hash stored.
 pub fn issue_code(
     repo: &mut Repo<'_>,
     record: &mut TokenRecord,
@@ -192,13 +196,24 @@ pub fn issue_code(
     auth_time: Timestamp,
     now: Timestamp,
     rng: &mut (impl RngCore + CryptoRng),
-) -> Result<PlainSecret, StoreError> {
-    let code = PlainSecret::generate(SecretKind::AuthorizationCode, rng);
-    record.code_hash = Some(code.hash());
-    record.code_expires = Some(now.plus_seconds(CODE_LIFETIME_SECONDS));
+) -> Step<PlainSecret> {
     settle(record, username, auth_time);
-    repo.update_token(record)?;
-    Ok(code)
+    let mut grant = match grant_of(record) {
+        Ok(grant) => grant,
+        Err(error) => return Ok(Err(error)),
+    };
+    let expires = now.plus_seconds(CODE_LIFETIME_SECONDS).unix_seconds();
+    grant.until = DateTime::from_timestamp(expires, 0).unwrap_or(DECIDED_EXPIRY);
+    let mut authorizer = CodeAuthorizer::issuing(repo, record.clone(), now, rng);
+    let issued = authorizer.authorize(grant);
+    let (issued_on, _, failure) = authorizer.into_parts();
+    match (issued, issued_on) {
+        (Ok(code), Some(issued_on)) => {
+            *record = issued_on;
+            Ok(Ok(PlainSecret::from_presented(code)))
+        }
+        _ => failure.into_step(OAuthError::server_error()),
+    }
 }
 
 /// Ends a request the user refused or that could not be completed: nothing can be issued from it.

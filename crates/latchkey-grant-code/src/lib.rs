@@ -6,10 +6,14 @@
 //! - [`authorize`]: create the token record, choose login or consent, issue the code (§4.1.2);
 //! - [`exchange`]: redeem the code at the token endpoint (§4.1.3), exactly once.
 //!
-//! PKCE challenges are checked and verified with oxide-auth's `Pkce` extension (constant-time comparison),
-//! with two corrections it lacks: S256 only, and a verifier without a challenge is refused (RFC 9700 §4.8).
+//! Built on oxide-auth's seams (see `docs/adr/0001-oxide-auth.md`): the request binds its client and
+//! negotiates its scope through `latchkey_core::oxide::ClientRegistrar`, codes are issued and redeemed by
+//! [`authorizer::CodeAuthorizer`], and the exchange drives oxide-auth's access-token state machine with
+//! its PKCE addon (S256 only; a verifier without a challenge is refused, RFC 9700 §4.8), our nonce addon,
+//! and `latchkey_core::oxide::TokenIssuer`.
 
 pub mod authorize;
+pub mod authorizer;
 pub mod exchange;
 pub mod pkce;
 pub mod request;

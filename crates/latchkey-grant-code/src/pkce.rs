@@ -47,23 +47,23 @@ pub fn check_challenge(
     }
 }
 
-/// Verifies the `code_verifier` of a token request against what the authorization request committed to.
-pub fn verify(stored_challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAuthError> {
+/// A challenge as oxide-auth's PKCE addon keeps it in a grant: the challenge, then `S` for S256.
+pub fn encoded(challenge: &str) -> Value {
+    Value::private(Some(format!("{challenge}S")))
+}
+
+/// The checks on a `code_verifier` before oxide-auth's PKCE addon compares it (in constant time) with the
+/// challenge: one must be sent exactly when a challenge was made, and be well formed (RFC 7636 §4.1).
+pub fn precheck(stored_challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAuthError> {
     let refused = |why: &str| Err(OAuthError::invalid_grant(why));
     match (stored_challenge, verifier) {
         (None, None) => Ok(()),
-        // A verifier with no challenge is a downgrade attempt (RFC 9700 §4.8).
+        // A verifier with no challenge is a downgrade attempt (RFC 9700 §4.8); oxide-auth's optional PKCE
+        // would let it through.
         (None, Some(_)) => refused("code_verifier sent but no code_challenge was made"),
         (Some(_), None) => refused("code_verifier is required"),
         (Some(_), Some(verifier)) if !is_verifier(verifier) => refused("code_verifier is malformed"),
-        (Some(challenge), Some(verifier)) => {
-            // oxide-auth's encoding of an S256 challenge: the challenge followed by "S".
-            let stored = Value::private(Some(format!("{challenge}S")));
-            match Pkce::required().verify(Some(stored), Some(Cow::Borrowed(verifier))) {
-                Ok(()) => Ok(()),
-                Err(()) => refused("code_verifier does not match the code_challenge"),
-            }
-        }
+        (Some(_), Some(_)) => Ok(()),
     }
 }
 
@@ -79,7 +79,8 @@ mod tests {
     #[test]
     fn rfc_7636_example_verifies() {
         assert_eq!(check_challenge(Some(CHALLENGE), Some(S256), true), Ok(Some(CHALLENGE.to_owned())));
-        assert_eq!(verify(Some(CHALLENGE), Some(VERIFIER)), Ok(()));
+        assert_eq!(precheck(Some(CHALLENGE), Some(VERIFIER)), Ok(()));
+        assert_eq!(Pkce::required().verify(Some(encoded(CHALLENGE)), Some(Cow::Borrowed(VERIFIER))), Ok(()));
     }
 
     #[test]
@@ -98,20 +99,26 @@ mod tests {
     }
 
     #[test]
-    fn wrong_missing_malformed_and_downgraded_verifiers_are_invalid_grant() {
+    fn a_wrong_verifier_fails_the_comparison() {
+        let wrong = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX";
+        assert_eq!(precheck(Some(CHALLENGE), Some(wrong)), Ok(()), "well formed");
+        assert_eq!(Pkce::required().verify(Some(encoded(CHALLENGE)), Some(Cow::Borrowed(wrong))), Err(()));
+    }
+
+    #[test]
+    fn missing_malformed_and_downgraded_verifiers_are_invalid_grant() {
         for (stored, verifier) in [
-            (Some(CHALLENGE), Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX")),
             (Some(CHALLENGE), None),
             (Some(CHALLENGE), Some("too-short")),
             (Some(CHALLENGE), Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjX!")),
             (None, Some(VERIFIER)),
         ] {
             assert_eq!(
-                verify(stored, verifier).unwrap_err().code,
+                precheck(stored, verifier).unwrap_err().code,
                 ErrorCode::InvalidGrant,
                 "{stored:?} {verifier:?}"
             );
         }
-        assert_eq!(verify(None, None), Ok(()));
+        assert_eq!(precheck(None, None), Ok(()));
     }
 }

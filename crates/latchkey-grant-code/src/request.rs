@@ -5,9 +5,12 @@
 //! the client at its validated redirect URI.
 
 use crate::pkce;
+use latchkey_core::oxide::{oxide_scope, ClientRegistrar};
 use latchkey_core::{ErrorCode, OAuthError};
 use latchkey_model::{Client, ClientCredentials, ClientId, GrantType, RedirectUri, ResponseMode, Scope};
 use latchkey_store::StoreError;
+use oxide_auth::primitives::registrar::{BoundClient, ClientUrl, ExactUrl, Registrar};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 /// Longest `state` echoed back (RFC 6749 leaves it open; 2 KB and more must work).
@@ -93,20 +96,25 @@ pub fn validate(
     let Some(client) = find_client(&client_id)? else {
         return Ok(Err(Rejection::Page(OAuthError::new(ErrorCode::InvalidRequest, "unknown client"))));
     };
-    let redirect_uri = match presented_redirect {
-        Some(presented) => {
-            match client.redirect_uri_matching(presented).and_then(|_| RedirectUri::parse(presented).ok()) {
-                Some(uri) => uri,
-                None => return Ok(Err(page("redirect_uri is not registered for this client"))),
-            }
-        }
+    // oxide-auth's registrar binds the client to the redirect URI: exactly as registered (RFC 9700 §4.1.3).
+    let registrar = ClientRegistrar::new(&client);
+    let presented_url = match presented_redirect.map(|uri| ExactUrl::new(uri.to_owned())) {
+        Some(Err(_)) => return Ok(Err(page("redirect_uri is not registered for this client"))),
+        Some(Ok(url)) => Some(Cow::Owned(url)),
         // OpenID Connect requires the parameter; plain OAuth may omit it when only one URI is registered.
-        None => match client.redirect_uris.as_slice() {
-            [only] if !params.0.iter().any(|(k, v)| k == "scope" && v.split(' ').any(|s| s == "openid")) => {
-                only.clone()
-            }
-            _ => return Ok(Err(page("redirect_uri is required"))),
-        },
+        None if params.0.iter().any(|(k, v)| k == "scope" && v.split(' ').any(|s| s == "openid")) => {
+            return Ok(Err(page("redirect_uri is required")));
+        }
+        None => None,
+    };
+    let client_url = ClientUrl { client_id: Cow::Owned(client.id.to_string()), redirect_uri: presented_url };
+    let bound = match registrar.bound_redirect(client_url) {
+        Ok(bound) => bound,
+        Err(_) if presented_redirect.is_none() => return Ok(Err(page("redirect_uri is required"))),
+        Err(_) => return Ok(Err(page("redirect_uri is not registered for this client"))),
+    };
+    let Ok(redirect_uri) = RedirectUri::parse(bound.redirect_uri.as_str()) else {
+        return Ok(Err(page("redirect_uri is not registered for this client")));
     };
 
     // 2. From here on the client is told, at its redirect URI.
@@ -156,7 +164,7 @@ pub fn validate(
     if mode_param.is_err() {
         return reject(OAuthError::invalid_request("response_mode was sent more than once"));
     }
-    match validate_rest(params, &client) {
+    match validate_rest(params, &client, bound) {
         Ok(rest) => Ok(Ok(AuthorizationRequest {
             client,
             redirect_uri: redirect_uri.clone(),
@@ -184,7 +192,7 @@ struct Rest {
     login_hint: Option<String>,
 }
 
-fn validate_rest(params: &Params, client: &Client) -> Result<Rest, OAuthError> {
+fn validate_rest(params: &Params, client: &Client, bound: BoundClient<'_>) -> Result<Rest, OAuthError> {
     let single = |name: &str| {
         params
             .single(name)
@@ -217,9 +225,12 @@ fn validate_rest(params: &Params, client: &Client) -> Result<Rest, OAuthError> {
         None => return Err(OAuthError::invalid_scope("scope is required")),
         Some(text) => Scope::parse(text).map_err(|e| OAuthError::invalid_scope(e.to_string()))?,
     };
-    if !scope.is_subset_of(&client.scope) {
-        let extra: Vec<&str> = scope.iter().filter(|s| !client.scope.contains(s)).collect();
-        return Err(OAuthError::invalid_scope(format!("not allowed for this client: {}", extra.join(" "))));
+    // The registrar refuses a scope outside the client's instead of replacing it (RFC 6749 §3.3).
+    let registrar = ClientRegistrar::new(client);
+    if registrar.negotiate(bound, Some(oxide_scope(&scope)?)).is_err() {
+        return Err(registrar
+            .take_refusal()
+            .unwrap_or_else(|| OAuthError::invalid_scope("scope not allowed")));
     }
     if wants_id_token && !scope.contains("openid") {
         return Err(OAuthError::invalid_request("an id_token response needs the openid scope"));

@@ -1,28 +1,18 @@
-//! The refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2).
-//!
-//! Every use of a refresh token retires it and issues a new one in a new record of the same family. The
-//! retired token stays findable by its hash, so presenting it again is recognised as reuse: the request
-//! fails and every live token of the family is revoked, whoever holds it.
+//! The refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2), driven
+//! through oxide-auth's refresh state machine (`code_grant::refresh`) with Latchkey's [`TokenIssuer`]
+//! behind it: the machine checks the token's client and that a requested scope only narrows the grant;
+//! the issuer rotates (see `latchkey_core::rotation`).
 
 use latchkey_core::keys::Keyring;
-use latchkey_core::tokens::{mint, respond, TokenResponse};
+use latchkey_core::oxide::{machine_refusal, TokenIssuer};
+use latchkey_core::tokens::TokenResponse;
 use latchkey_core::{ErrorCode, OAuthError, Step};
-use latchkey_model::{Client, GrantType, RecordId, Scope, SecretHash, Stage, Timestamp, TokenRecord};
-use latchkey_store::{Consumed, Repo};
+use latchkey_model::{Client, GrantType, Scope, Timestamp};
+use latchkey_store::Repo;
+use oxide_auth::code_grant::refresh::{Input, Output, Refresh, Request};
+use oxide_auth::primitives::issuer::Issuer;
 use rand::{CryptoRng, RngCore};
-
-/// Where a record whose access token was issued for a narrower scope keeps the scope of its grant.
-const GRANTED_SCOPE_PROPERTY: &str = "granted_scope";
-
-/// The scope the resource owner granted to the family `record` belongs to.
-fn granted_scope(record: &TokenRecord) -> Scope {
-    record
-        .properties
-        .get(GRANTED_SCOPE_PROPERTY)
-        .and_then(|value| value.as_str())
-        .and_then(|text| Scope::parse(text).ok())
-        .unwrap_or_else(|| record.scope.clone())
-}
+use std::borrow::Cow;
 
 /// The parameters of a `refresh_token` token request.
 #[derive(Clone)]
@@ -30,6 +20,37 @@ pub struct RefreshRequest {
     pub refresh_token: String,
     /// A narrower scope, or `None` for the scope originally granted.
     pub scope: Option<String>,
+}
+
+/// The request as the state machine reads it. The client was authenticated before the grant was chosen
+/// (RFC 6749 §2.3, OpenID Connect Core §9), so the form carries no credentials and the machine is told
+/// which client that was.
+struct RefreshForm<'a>(&'a RefreshRequest);
+
+impl Request for RefreshForm<'_> {
+    fn valid(&self) -> bool {
+        true
+    }
+
+    fn refresh_token(&self) -> Option<Cow<'_, str>> {
+        Some(Cow::Borrowed(&self.0.refresh_token))
+    }
+
+    fn scope(&self) -> Option<Cow<'_, str>> {
+        self.0.scope.as_deref().map(Cow::Borrowed)
+    }
+
+    fn grant_type(&self) -> Option<Cow<'_, str>> {
+        Some(Cow::Borrowed("refresh_token"))
+    }
+
+    fn authorization(&self) -> Option<(Cow<'_, str>, Cow<'_, [u8]>)> {
+        None
+    }
+
+    fn extension(&self, _: &str) -> Option<Cow<'_, str>> {
+        None
+    }
 }
 
 /// Rotates the refresh token of an already authenticated `client`.
@@ -44,70 +65,45 @@ pub fn refresh(
     if !client.allows_grant(GrantType::RefreshToken) {
         return Ok(Err(OAuthError::new(ErrorCode::UnauthorizedClient, "client may not use refresh tokens")));
     }
-    let presented = SecretHash::of(&request.refresh_token);
-    let Some(current) = repo.find_token_by_refresh_token(&presented)? else {
-        return Ok(Err(OAuthError::invalid_grant("unknown refresh token")));
-    };
-    // Checked before the token is taken: another client's token, or a refused scope, leaves it usable by
-    // its holder.
-    if current.client_id != client.id {
-        return Ok(Err(OAuthError::invalid_grant("the refresh token was issued to another client")));
+    // Our scope grammar (RFC 6749 §3.3) decides what is malformed; the machine decides what is wider.
+    if let Some(Err(error)) = request.scope.as_deref().map(Scope::parse) {
+        return Ok(Err(OAuthError::invalid_scope(error.to_string())));
     }
-    // §6: the refresh token keeps the scope the owner granted; a narrower request narrows only what this
-    // response issues, and the next refresh may ask for all of it again.
-    let granted = granted_scope(&current);
-    let scope = match request.scope.as_deref() {
-        None => granted.clone(),
-        Some(text) => match Scope::parse(text) {
-            Ok(scope) if scope.is_subset_of(&granted) => scope,
-            _ => return Ok(Err(OAuthError::invalid_scope("the scope may only narrow what was granted"))),
-        },
-    };
-    let old = match repo.consume_refresh_token(&presented, now)? {
-        Consumed::First(old) => old,
-        Consumed::Unknown => return Ok(Err(OAuthError::invalid_grant("unknown refresh token"))),
-        Consumed::Replayed(old) => {
-            repo.revoke_family(&old.family_id, now)?;
-            return Ok(Err(OAuthError::invalid_grant(
-                "refresh token already used; the whole grant is revoked",
-            )));
-        }
-    };
-    if old.refresh_token_expires.is_some_and(|expires| expires.has_passed(now)) {
-        return Ok(Err(OAuthError::invalid_grant("refresh token expired")));
+    let form = RefreshForm(request);
+    let mut machine = Refresh::new(&form);
+    let mut issuer = TokenIssuer::new(repo, client, keyring, now, rng);
+    let mut input = Input::None;
+    loop {
+        input = match machine.advance(input) {
+            // The machine asks only when the token needs its client proven, which already happened.
+            Output::Unauthenticated { .. } => Input::Authenticated { scope: form.scope() },
+            Output::RecoverRefresh { token } => match issuer.recover_refresh(token) {
+                Ok(grant) => {
+                    // The machine compares the token's client with the authenticated one only when it
+                    // authenticated the client itself.
+                    if grant.as_ref().is_some_and(|grant| grant.client_id != client.id.as_str()) {
+                        return Ok(Err(OAuthError::invalid_grant(
+                            "the refresh token was issued to another client",
+                        )));
+                    }
+                    Input::Recovered { scope: form.scope(), grant: grant.map(Box::new) }
+                }
+                Err(()) => return issuer.finish(OAuthError::invalid_grant("unknown refresh token")),
+            },
+            Output::Refresh { token, grant } => match issuer.refresh(token, *grant) {
+                Ok(refreshed) => Input::Refreshed(refreshed),
+                Err(()) => return issuer.finish(OAuthError::server_error()),
+            },
+            Output::Ok(_) => return issuer.finish(OAuthError::server_error()),
+            Output::Err(mut error) => {
+                return Ok(Err(machine_refusal(
+                    error.description(),
+                    match request.scope {
+                        Some(_) => "unknown refresh token, or the scope may only narrow what was granted",
+                        None => "unknown refresh token",
+                    },
+                )))
+            }
+        };
     }
-    let user = match &old.username {
-        Some(username) => match repo.find_user(username)? {
-            Some(user) if !user.disabled => Some(user),
-            _ => return Ok(Err(OAuthError::invalid_grant("the user no longer exists or is disabled"))),
-        },
-        None => None,
-    };
-
-    // The new record continues the grant: same family, user, client and authentication, new secrets.
-    let mut next = old.clone();
-    next.id = RecordId::generate(rng);
-    next.created_at = now;
-    next.active_at = None;
-    next.revoked_at = None;
-    next.code_hash = None;
-    next.code_expires = None;
-    next.code_redeemed_at = None;
-    if scope != granted {
-        next.properties.insert(GRANTED_SCOPE_PROPERTY.into(), granted.to_string().into());
-    } else {
-        next.properties.remove(GRANTED_SCOPE_PROPERTY);
-    }
-    next.scope = scope;
-    next.stage = Stage::Complete;
-    let minted = mint(&mut next, client, true, now, rng);
-    // A refresh token's lifetime counts from the grant, not from each rotation (RFC 9700 §4.14.2).
-    next.refresh_token_expires = old.refresh_token_expires;
-    // No nonce on refresh: it belongs to the authentication, not to later tokens (OpenID Connect Core §12.2).
-    let response = match respond(&mut next, client, user.as_ref(), minted, None, keyring, now) {
-        Ok(response) => response,
-        Err(error) => return Ok(Err(error)),
-    };
-    repo.insert_token(&next)?;
-    Ok(Ok(response))
 }

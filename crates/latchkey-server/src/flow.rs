@@ -112,7 +112,13 @@ pub fn advance(
         }
         Next::Issue { username, auth_time } => {
             let state = record.state.clone();
-            let code = authorize::issue_code(repo, record, username, auth_time, now, rng)?;
+            let code = match authorize::issue_code(repo, record, username, auth_time, now, rng)? {
+                Ok(code) => code,
+                Err(error) => {
+                    authorize::abandon(repo, record, now)?;
+                    return Ok(respond(error_params(&error, state.as_deref(), issuer)));
+                }
+            };
             let mut params = vec![("code".to_owned(), code.expose().to_owned())];
             if let Some(state) = state {
                 params.push(("state".to_owned(), state));

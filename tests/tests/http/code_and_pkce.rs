@@ -97,6 +97,20 @@ async fn codes_are_bound_to_their_client_and_redirect_uri(db: TestDatabase) {
     wrong_uri[2] = ("redirect_uri", "http://127.0.0.1/cb");
     assert_eq!(error_of(fixture.token(APP, &wrong_uri).await).await, (400, "invalid_grant".into()));
 
+    // The same URL in another spelling: equal once parsed, but RFC 9700 §4.1.3 compares strings.
+    let (code, verifier) = new_code(&fixture, "app", APP_REDIRECT).await;
+    let mut respelled = exchange(&code, &verifier);
+    respelled[2] = ("redirect_uri", "https://app.example.com:443/cb");
+    assert_eq!(error_of(fixture.token(APP, &respelled).await).await, (400, "invalid_grant".into()));
+    assert_eq!(fixture.token(APP, &exchange(&code, &verifier)).await.status(), 400, "the code was spent");
+
+    // A request without redirect_uri is malformed; it is refused before the code is taken.
+    let (code, verifier) = new_code(&fixture, "app", APP_REDIRECT).await;
+    let mut without_uri = exchange(&code, &verifier);
+    without_uri.remove(2);
+    assert_eq!(error_of(fixture.token(APP, &without_uri).await).await, (400, "invalid_request".into()));
+    assert_eq!(fixture.token(APP, &exchange(&code, &verifier)).await.status(), 200);
+
     let (code, verifier) = new_code(&fixture, "app", APP_REDIRECT).await;
     let unauthenticated =
         fixture.app.http.post(fixture.url("/token")).form(&exchange(&code, &verifier)).send().await.unwrap();
