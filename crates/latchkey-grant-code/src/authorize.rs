@@ -4,7 +4,7 @@
 use crate::authorizer::CodeAuthorizer;
 use crate::request::{AuthorizationRequest, Prompt};
 use chrono::DateTime;
-use latchkey_core::oxide::{grant_of, DECIDED_EXPIRY};
+use latchkey_core::oxide::grant_of;
 use latchkey_core::{ErrorCode, OAuthError, Step};
 use latchkey_model::{
     Consent, GrantType, PlainSecret, RecordId, SecretHash, Session, Stage, Timestamp, TokenRecord, Username,
@@ -203,7 +203,10 @@ pub fn issue_code(
         Err(error) => return Ok(Err(error)),
     };
     let expires = now.plus_seconds(CODE_LIFETIME_SECONDS).unix_seconds();
-    grant.until = DateTime::from_timestamp(expires, 0).unwrap_or(DECIDED_EXPIRY);
+    let Some(until) = DateTime::from_timestamp(expires, 0) else {
+        return Ok(Err(OAuthError::server_error()));
+    };
+    grant.until = until;
     let mut authorizer = CodeAuthorizer::issuing(repo, record.clone(), now, rng);
     let issued = authorizer.authorize(grant);
     let (issued_on, _, failure) = authorizer.into_parts();

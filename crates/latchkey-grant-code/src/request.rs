@@ -228,9 +228,7 @@ fn validate_rest(params: &Params, client: &Client, bound: BoundClient<'_>) -> Re
     // The registrar refuses a scope outside the client's instead of replacing it (RFC 6749 §3.3).
     let registrar = ClientRegistrar::new(client);
     if registrar.negotiate(bound, Some(oxide_scope(&scope)?)).is_err() {
-        return Err(registrar
-            .take_refusal()
-            .unwrap_or_else(|| OAuthError::invalid_scope("scope not allowed")));
+        return Err(registrar.take_refusal().unwrap_or_else(OAuthError::server_error));
     }
     if wants_id_token && !scope.contains("openid") {
         return Err(OAuthError::invalid_request("an id_token response needs the openid scope"));

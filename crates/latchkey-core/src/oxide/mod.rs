@@ -123,8 +123,11 @@ pub fn machine_refusal(
         Some(Kind::UnsupportedGrantType) => ErrorCode::UnsupportedGrantType,
         Some(Kind::InvalidScope) => ErrorCode::InvalidScope,
         Some(Kind::InvalidRequest) => ErrorCode::InvalidRequest,
-        // A primitive of ours failed without saying why: nothing the client can fix.
-        None => return OAuthError::server_error(),
+        // The machine was fed an input it did not ask for: a bug of ours, nothing the client can fix.
+        None => {
+            tracing::error!("an oxide-auth state machine was driven out of order");
+            return OAuthError::server_error();
+        }
     };
     OAuthError::new(code, why)
 }
