@@ -237,6 +237,19 @@ impl Keyring {
         Self::load_or_create(repo, kek, now, rng)
     }
 
+    /// [`Keyring::rotate`], keeping the old keys for the longest access-token lifetime of any client (an ID
+    /// token lives as long as its access token).
+    pub fn rotate_for_clients(
+        repo: &mut Repo<'_>,
+        kek: &KeyEncryptionKey,
+        now: Timestamp,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<Self, KeyError> {
+        let keep =
+            repo.longest_access_token_ttl()?.unwrap_or(latchkey_model::Client::DEFAULT_ACCESS_TOKEN_TTL);
+        Self::rotate(repo, kek, now, keep, rng)
+    }
+
     /// The newest active key for `alg`.
     pub fn signing_key(&self, alg: KeyAlgorithm) -> Option<&SigningKey> {
         self.keys.iter().rev().find(|key| key.alg == alg && !key.retired)

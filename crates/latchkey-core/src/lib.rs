@@ -15,6 +15,7 @@ pub mod oxide;
 pub mod password;
 pub mod registration;
 pub mod revocation;
+pub mod revoke_all;
 pub mod rotation;
 pub mod scopes;
 pub mod throttle;

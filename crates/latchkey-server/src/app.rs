@@ -1,6 +1,6 @@
 //! Assembling and starting the HTTP server.
 
-use crate::config::{Config, ConfigError, Issuer};
+use crate::config::{AdminToken, Config, ConfigError, Issuer};
 use crate::{demo, http_error::HttpError, middleware, routes};
 use actix_web::dev::ServerHandle;
 use actix_web::middleware::from_fn;
@@ -22,6 +22,9 @@ pub struct AppState {
     pub issuer: Issuer,
     pub clock: Arc<dyn Clock>,
     pub discovery: serde_json::Value,
+    /// The admin API's credential; `None` keeps the admin API closed.
+    pub admin_token: Option<AdminToken>,
+    kek: KeyEncryptionKey,
     keys: RwLock<Arc<Keyring>>,
 }
 
@@ -32,6 +35,20 @@ impl AppState {
             Ok(keys) => Arc::clone(&keys),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
         }
+    }
+
+    /// Rotates the signing keys in `repo`'s transaction; [`AppState::use_keys`] once it committed.
+    pub fn rotate_keys(
+        &self,
+        repo: &mut latchkey_store::Repo<'_>,
+        now: latchkey_model::Timestamp,
+    ) -> Result<Keyring, latchkey_core::keys::KeyError> {
+        Keyring::rotate_for_clients(repo, &self.kek, now, &mut rand::rngs::OsRng)
+    }
+
+    /// Signs with `keys` from now on (other instances reload within a minute).
+    pub fn use_keys(&self, keys: Keyring) {
+        self.replace_keys(keys);
     }
 
     fn replace_keys(&self, keys: Keyring) {
@@ -127,8 +144,15 @@ pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
     let kek = config.key_encryption_key(&issuer)?;
     let keys = load_keys(&store, &kek, clock.now()).await?;
     let discovery = routes::discovery_document(&issuer).map_err(|e| StartError::Config(ConfigError(e)))?;
-    let state =
-        web::Data::new(AppState { store, issuer, clock, discovery, keys: RwLock::new(Arc::new(keys)) });
+    let state = web::Data::new(AppState {
+        store,
+        issuer,
+        clock,
+        discovery,
+        admin_token: config.admin_token.clone(),
+        kek: kek.clone(),
+        keys: RwLock::new(Arc::new(keys)),
+    });
     spawn_key_reloader(state.clone(), kek);
     start(state, listener)
 }

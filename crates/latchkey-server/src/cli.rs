@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 pub use crate::commands::{
-    client_add, client_list, keys_new_encryption_key, keys_rotate, migrate, revoke_user, user_add, user_list,
+    client_add, client_list, keys_new_encryption_key, keys_rotate, migrate, revoke_client, revoke_user,
+    user_add, user_list,
 };
 
 #[derive(Parser)]
@@ -53,10 +54,16 @@ pub enum Command {
     /// Signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// Revoke every token of a user; prints how many were revoked.
+    /// Revoke every token of a user (access and refresh tokens, unredeemed codes) and end their browser
+    /// sessions; prints how many token records were revoked.
     RevokeUser {
         /// The user's name.
         username: String,
+    },
+    /// Revoke every token of a client (an app reset); prints how many token records were revoked.
+    RevokeClient {
+        /// The client's id.
+        client_id: String,
     },
 }
 
@@ -172,6 +179,7 @@ impl Cli {
         let mut overrides = Overrides {
             // From the environment only: a command-line flag would show the key in the process list.
             key_encryption_key: std::env::var("LATCHKEY_KEY_ENCRYPTION_KEY").ok().filter(|k| !k.is_empty()),
+            admin_token: std::env::var("LATCHKEY_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()),
             database_url: self.database_url.clone(),
             log: self.log.clone(),
             log_format: self.log_format,

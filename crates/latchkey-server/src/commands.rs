@@ -5,7 +5,7 @@ use crate::cli::{ClientAddArgs, UserAddArgs};
 use crate::config::Config;
 use latchkey_core::registration::{register_client, register_user, NewClient, NewUser, SecretChoice};
 use latchkey_core::{Clock, SystemClock};
-use latchkey_model::{Client, PageRequest, Username, MAX_PAGE_SIZE};
+use latchkey_model::{Client, ClientId, PageRequest, Username, MAX_PAGE_SIZE};
 use latchkey_store::{Repo, Store, StoreError};
 use std::io::{BufRead, Write};
 
@@ -157,18 +157,26 @@ pub fn revoke_user(config: &Config, username: &str, out: &mut impl Write) -> Res
     let username = Username::parse(username).map_err(invalid)?;
     let store = open_store(config)?;
     let now = SystemClock.now();
-    let revoked = store.write(|repo| {
-        if repo.find_user(&username)?.is_none() {
-            return Err(StoreError::NotFound);
+    match store.write(|repo| latchkey_core::revoke_all::user(repo, &username, now))? {
+        Some(revocation) => {
+            writeln!(out, "{}", revocation.revoked)?;
+            if revocation.sessions > 0 {
+                eprintln!("{} browser sessions ended", revocation.sessions);
+            }
+            Ok(())
         }
-        repo.revoke_user(&username, now)
-    });
-    match revoked {
-        Ok(count) => writeln!(out, "{count}")?,
-        Err(StoreError::NotFound) => return Err(invalid(format!("no user named {username}"))),
-        Err(other) => return Err(other.into()),
+        None => Err(invalid(format!("no user named {username}"))),
     }
-    Ok(())
+}
+
+pub fn revoke_client(config: &Config, client_id: &str, out: &mut impl Write) -> Result<(), CommandError> {
+    let client_id = ClientId::parse(client_id).map_err(invalid)?;
+    let store = open_store(config)?;
+    let now = SystemClock.now();
+    match store.write(|repo| latchkey_core::revoke_all::client(repo, &client_id, now))? {
+        Some(revoked) => Ok(writeln!(out, "{revoked}")?),
+        None => Err(invalid(format!("no client with id {client_id}"))),
+    }
 }
 
 fn print_table(out: &mut impl Write, header: &[&str], rows: Vec<Vec<String>>) -> Result<(), CommandError> {
@@ -198,16 +206,8 @@ pub fn keys_rotate(config: &Config, out: &mut impl Write) -> Result<(), CommandE
     let kek = config.key_encryption_key(&issuer).map_err(invalid)?;
     let store = open_store(config)?;
     let now = SystemClock.now();
-    let rotated = store.write(|repo| {
-        // Old keys stay published as long as anything they signed can still be checked.
-        let clients = all(repo, |r, p| r.list_clients(p))?;
-        let keep = clients
-            .iter()
-            .map(|c| c.access_token_ttl_seconds)
-            .max()
-            .unwrap_or(Client::DEFAULT_ACCESS_TOKEN_TTL);
-        Ok(Keyring::rotate(repo, &kek, now, keep, &mut rand::rngs::OsRng))
-    })?;
+    let rotated =
+        store.write(|repo| Ok(Keyring::rotate_for_clients(repo, &kek, now, &mut rand::rngs::OsRng)))?;
     let keyring = rotated.map_err(invalid)?;
     writeln!(out, "signing keys rotated; published key ids: {}", keyring.kids().join(" "))?;
     writeln!(out, "running servers pick the new keys up within a minute")?;

@@ -24,6 +24,7 @@ pub struct FileConfig {
     pub database_connect_timeout_ms: Option<u64>,
     pub sqlite_busy_timeout_ms: Option<u64>,
     pub key_encryption_key: Option<String>,
+    pub admin_token: Option<String>,
 }
 
 impl FileConfig {
@@ -134,6 +135,39 @@ pub struct Config {
     pub store: StoreOptions,
     /// Encrypts signing keys at rest (base64url, 32 bytes). Required when the issuer is https.
     pub key_encryption_key: Option<String>,
+    /// The bearer credential of the admin API; without it the admin API answers 401 to everyone.
+    pub admin_token: Option<AdminToken>,
+}
+
+/// The admin API's credential. Kept only as its SHA-256, compared in constant time; at least 32 characters,
+/// so that a fast hash is safe.
+#[derive(Clone)]
+pub struct AdminToken(latchkey_model::SecretHash);
+
+impl AdminToken {
+    pub const MIN_LENGTH: usize = 32;
+
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        if text.chars().count() < Self::MIN_LENGTH
+            || text.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(ConfigError(format!(
+                "admin_token (LATCHKEY_ADMIN_TOKEN) must be at least {} characters without spaces",
+                Self::MIN_LENGTH
+            )));
+        }
+        Ok(Self(latchkey_model::SecretHash::of(text)))
+    }
+
+    pub fn verify(&self, presented: &str) -> bool {
+        self.0.verify(presented)
+    }
+}
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AdminToken(…)")
+    }
 }
 
 impl Config {
@@ -148,6 +182,7 @@ impl Config {
             log_format: LogFormat::Text,
             store: StoreOptions::default(),
             key_encryption_key: None,
+            admin_token: None,
         }
     }
 }
@@ -162,6 +197,7 @@ pub struct Overrides {
     pub log: Option<String>,
     pub log_format: Option<LogFormat>,
     pub key_encryption_key: Option<String>,
+    pub admin_token: Option<String>,
 }
 
 pub fn resolve(overrides: Overrides, file: FileConfig) -> Result<Config, ConfigError> {
@@ -183,6 +219,11 @@ pub fn resolve(overrides: Overrides, file: FileConfig) -> Result<Config, ConfigE
         log: overrides.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
         log_format: overrides.log_format.or(file.log_format).unwrap_or_default(),
         key_encryption_key: overrides.key_encryption_key.or(file.key_encryption_key),
+        admin_token: overrides
+            .admin_token
+            .or(file.admin_token)
+            .map(|token| AdminToken::parse(&token))
+            .transpose()?,
         store: StoreOptions {
             max_connections,
             connect_timeout: millis(file.database_connect_timeout_ms, defaults.connect_timeout),
@@ -194,6 +235,22 @@ pub fn resolve(overrides: Overrides, file: FileConfig) -> Result<Config, ConfigE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_admin_token_is_long_checked_in_constant_time_and_never_printed() {
+        let token = "admin-token-0123456789abcdefghijklmnop";
+        for short in ["", "short", &token[..31], "admin token with spaces 0123456789abcdef"] {
+            assert!(AdminToken::parse(short).is_err(), "{short:?}");
+        }
+        let parsed = AdminToken::parse(token).unwrap();
+        assert!(parsed.verify(token));
+        assert!(!parsed.verify(&token[..token.len() - 1]));
+        assert!(!format!("{parsed:?}").contains("admin-token"));
+        let file: FileConfig = toml::from_str(&format!("admin_token = \"{token}\"")).unwrap();
+        assert!(resolve(Overrides::default(), file).unwrap().admin_token.unwrap().verify(token));
+        let file: FileConfig = toml::from_str("admin_token = \"too short\"").unwrap();
+        assert!(resolve(Overrides::default(), file).is_err(), "a weak credential stops the start");
+    }
 
     #[test]
     fn command_line_beats_file_beats_default() {

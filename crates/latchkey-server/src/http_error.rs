@@ -15,6 +15,11 @@ pub enum HttpError {
     PayloadTooLarge,
     #[error("{0}")]
     BadRequest(String),
+    /// The admin API's bearer credential is missing or wrong (RFC 6750 §3).
+    #[error("admin credential missing or wrong")]
+    Unauthorized,
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// Malformed bodies are the caller's mistake: 400 (or 413 when too large), never a server error.
@@ -57,6 +62,8 @@ impl ResponseError for HttpError {
             HttpError::Store(StoreError::InvalidInput(_)) => StatusCode::BAD_REQUEST,
             HttpError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            HttpError::Unauthorized => StatusCode::UNAUTHORIZED,
+            HttpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -71,6 +78,8 @@ impl ResponseError for HttpError {
             HttpError::Store(_) | HttpError::NotFound => ("not_found", None),
             HttpError::PayloadTooLarge => ("payload_too_large", None),
             HttpError::BadRequest(why) => ("invalid_request", Some(why.as_str())),
+            HttpError::Unauthorized => ("invalid_token", None),
+            HttpError::Internal(_) => ("server_error", None),
         };
         if status.is_server_error() {
             tracing::warn!(error = %self, "request failed");
@@ -78,6 +87,9 @@ impl ResponseError for HttpError {
         let mut response = HttpResponse::build(status);
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"latchkey-admin\""));
         }
         response.json(Body { error, error_description: description })
     }

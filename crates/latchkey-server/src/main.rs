@@ -35,6 +35,7 @@ fn run(command: Command, config: &Config) -> Result<(), Box<dyn std::error::Erro
         Command::Keys(KeysCommand::Rotate { .. }) => latchkey_server::cli::keys_rotate(config, out)?,
         Command::Keys(KeysCommand::NewEncryptionKey) => latchkey_server::cli::keys_new_encryption_key(out)?,
         Command::RevokeUser { username } => latchkey_server::cli::revoke_user(config, &username, out)?,
+        Command::RevokeClient { client_id } => latchkey_server::cli::revoke_client(config, &client_id, out)?,
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ latchkey_store::on_both_backends!(
     clients_are_added_and_listed,
     users_are_added_and_listed,
     revoke_user_prints_the_count,
+    revoke_client_prints_the_count_and_spares_other_clients,
     keys_rotate_keeps_old_keys_published
 );
 
@@ -264,6 +265,42 @@ fn revoke_user_prints_the_count(db: &TestDatabase) {
     assert_eq!(stdout(&run(dir.path(), db.url(), &["revoke-user", "alice"])).trim(), "0");
     assert_eq!(stdout(&run(dir.path(), db.url(), &["revoke-user", "bob"])).trim(), "2");
     assert_fails_in_one_line(&run(dir.path(), db.url(), &["revoke-user", "nobody"]), "no user named nobody");
+}
+
+fn revoke_client_prints_the_count_and_spares_other_clients(db: &TestDatabase) {
+    let dir = tempfile::tempdir().unwrap();
+    for id in ["app", "other"] {
+        assert!(run(
+            dir.path(),
+            db.url(),
+            &["client", "add", "--id", id, "--grant-type", "client_credentials"]
+        )
+        .status
+        .success());
+    }
+    let store = db.open().unwrap();
+    let mut rng = rand::thread_rng();
+    for (client, count) in [("app", 4), ("other", 1)] {
+        for _ in 0..count {
+            let record = TokenRecord::new(
+                RecordId::generate(&mut rng),
+                ClientId::parse(client).unwrap(),
+                GrantType::ClientCredentials,
+                "http://x",
+                Timestamp::from_unix_seconds(1),
+            );
+            store.write(move |repo| repo.insert_token(&record)).unwrap();
+        }
+    }
+    let revoked = run(dir.path(), db.url(), &["revoke-client", "app"]);
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    assert_eq!(stdout(&revoked).trim(), "4");
+    assert_eq!(stdout(&run(dir.path(), db.url(), &["revoke-client", "app"])).trim(), "0");
+    assert_eq!(stdout(&run(dir.path(), db.url(), &["revoke-client", "other"])).trim(), "1");
+    assert_fails_in_one_line(
+        &run(dir.path(), db.url(), &["revoke-client", "nothing"]),
+        "no client with id nothing",
+    );
 }
 
 fn kids_of(output: &Output) -> Vec<String> {

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod admin;
 mod authorize_endpoint;
 mod client_credentials;
 mod code_and_pkce;

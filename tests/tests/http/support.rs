@@ -65,6 +65,7 @@ pub const LEGACY_SECRET: &str = "legacy-secret-0123456789abcdefghijklm";
 pub const APP_REDIRECT: &str = "https://app.example.com/cb";
 pub const SPA_REDIRECT: &str = "https://spa.example.com/cb";
 pub const PASSWORD: &str = "correct horse battery staple";
+pub const ADMIN_TOKEN: &str = "admin-token-0123456789abcdefghijklmnop";
 
 /// A server with a clock that only moves when told, and a known set of clients and users:
 /// - `app`: confidential, code + refresh, two redirect URIs;
@@ -146,6 +147,7 @@ impl Fixture {
         config.bind = "127.0.0.1:0".to_owned();
         config.store.connect_timeout = Duration::from_millis(500);
         config.store.sqlite_busy_timeout = Duration::from_millis(2000);
+        config.admin_token = Some(latchkey_server::config::AdminToken::parse(ADMIN_TOKEN).unwrap());
         let server = latchkey_server::build_with_clock(&config, clock.clone()).await.expect("server starts");
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Self { app: TestApp { server, http, db }, clock }

@@ -1,3 +1,4 @@
+mod admin;
 pub mod authorize;
 mod discovery;
 mod health;
@@ -46,6 +47,13 @@ pub fn configure(config: &mut web::ServiceConfig) {
         )
         .route("/userinfo", web::get().to(userinfo::userinfo))
         .route("/userinfo", web::post().to(userinfo::userinfo))
+        .service(
+            web::scope("/admin")
+                .route("/users/{username}/revoke", web::post().to(admin::revoke_user))
+                .route("/clients/{id}/revoke", web::post().to(admin::revoke_client))
+                .route("/keys/rotate", web::post().to(admin::rotate_keys))
+                .default_service(web::to(admin::unknown)),
+        )
         .route("/static/style.css", web::get().to(pages::stylesheet))
         .route("/static/form_post.js", web::get().to(pages::form_post_script));
 }

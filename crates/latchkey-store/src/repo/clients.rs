@@ -48,6 +48,12 @@ impl Repo<'_> {
         Ok(into_page(clients, page, |c| Cursor::encode(&[c.id.as_str()])))
     }
 
+    /// The longest access-token lifetime of any client, in seconds: how long a retired signing key must stay
+    /// published for what it signed to remain checkable.
+    pub fn longest_access_token_ttl(&mut self) -> Result<Option<i64>, StoreError> {
+        Ok(dsl::clients.select(diesel::dsl::max(dsl::access_token_ttl)).first(self.conn)?)
+    }
+
     pub fn count_clients(&mut self) -> Result<u64, StoreError> {
         let count: i64 = dsl::clients.count().get_result(self.conn)?;
         Ok(count.max(0) as u64)

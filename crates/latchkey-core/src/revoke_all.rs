@@ -1,0 +1,41 @@
+//! What an operator does to everything a user or a client holds at once: after a compromised account, a
+//! leaked client secret, or an app reset. Each runs in the caller's one transaction, so it either happens
+//! completely or not at all.
+
+use latchkey_model::{ClientId, Timestamp, Username};
+use latchkey_store::{Repo, StoreError};
+use serde::Serialize;
+
+/// What revoking a user ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct UserRevocation {
+    /// Token records revoked: every live access token, refresh token and unredeemed code of the user.
+    pub revoked: u64,
+    /// Browser sessions ended: the user must sign in again everywhere.
+    pub sessions: u64,
+}
+
+/// Revokes every token record of `username` and ends every browser session, so that nothing issued before
+/// `now` works after it: not an access or refresh token, not a code still waiting to be redeemed (a revoked
+/// record's code is refused), not a signed-in browser. `None` when there is no such user.
+pub fn user(
+    repo: &mut Repo<'_>,
+    username: &Username,
+    now: Timestamp,
+) -> Result<Option<UserRevocation>, StoreError> {
+    if repo.find_user(username)?.is_none() {
+        return Ok(None);
+    }
+    let revoked = repo.revoke_user(username, now)?;
+    let sessions = repo.delete_user_sessions(username)?;
+    Ok(Some(UserRevocation { revoked, sessions }))
+}
+
+/// Revokes every token record of `client_id` (an app reset); other clients' tokens are untouched. `None`
+/// when there is no such client.
+pub fn client(repo: &mut Repo<'_>, client_id: &ClientId, now: Timestamp) -> Result<Option<u64>, StoreError> {
+    if repo.find_client(client_id)?.is_none() {
+        return Ok(None);
+    }
+    repo.revoke_client(client_id, now).map(Some)
+}

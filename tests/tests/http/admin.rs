@@ -1,0 +1,228 @@
+//! The admin API (docs/API.md): revoke everything of a user or a client, rotate keys; its credential.
+
+use crate::on_both_backends;
+use crate::support::{
+    authorize_url, redirect_params, tokens_for, Fixture, TestApp, TestDatabase, ADMIN_TOKEN, APP,
+    APP_REDIRECT, LEGACY, OTHER, PASSWORD,
+};
+use latchkey_model::{ClientId, PageRequest, TokenRecord, Username};
+use serde_json::Value;
+
+on_both_backends!(
+    the_admin_api_wants_its_credential,
+    revoking_a_user_ends_every_token_code_and_session,
+    revoking_a_client_leaves_other_clients_alone,
+    rotated_keys_sign_at_once_and_old_ones_stay_published,
+    admin_revocation_answers_503_when_storage_fails,
+);
+
+async fn admin(fixture: &Fixture, path: &str, credential: Option<&str>) -> reqwest::Response {
+    let request = fixture.app.http.post(fixture.url(path));
+    let request = match credential {
+        Some(credential) => request.bearer_auth(credential),
+        None => request,
+    };
+    request.send().await.unwrap()
+}
+
+async fn ok_json(response: reqwest::Response) -> Value {
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    response.json().await.unwrap()
+}
+
+/// How many of the records listed by `list` are not revoked yet.
+fn live(
+    fixture: &Fixture,
+    list: impl Fn(&mut latchkey_store::Repo<'_>) -> Vec<TokenRecord> + Send + 'static,
+) -> u64 {
+    let store = fixture.app.db.open().unwrap();
+    let records = store.read(move |repo| Ok(list(repo))).unwrap();
+    records.iter().filter(|record| !record.is_revoked()).count() as u64
+}
+
+fn all_of_user(
+    name: &'static str,
+) -> impl Fn(&mut latchkey_store::Repo<'_>) -> Vec<TokenRecord> + Send + 'static {
+    move |repo| {
+        repo.list_tokens_by_username(&Username::parse(name).unwrap(), &PageRequest::first(200)).unwrap().items
+    }
+}
+
+fn all_of_client(
+    id: &'static str,
+) -> impl Fn(&mut latchkey_store::Repo<'_>) -> Vec<TokenRecord> + Send + 'static {
+    move |repo| {
+        repo.list_tokens_by_client(&ClientId::parse(id).unwrap(), &PageRequest::first(200)).unwrap().items
+    }
+}
+
+async fn the_admin_api_wants_its_credential(db: TestDatabase) {
+    let backend = db.backend();
+    let fixture = Fixture::new(db).await;
+    let almost = &ADMIN_TOKEN[..ADMIN_TOKEN.len() - 1];
+    for credential in [None, Some("wrong"), Some(almost)] {
+        let response = admin(&fixture, "/admin/users/alice/revoke", credential).await;
+        assert_eq!(response.status(), 401, "{credential:?}");
+        assert!(response.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+        assert_eq!(response.json::<Value>().await.unwrap()["error"], "invalid_token");
+    }
+    let basic = fixture
+        .app
+        .http
+        .post(fixture.url("/admin/users/alice/revoke"))
+        .basic_auth("admin", Some(ADMIN_TOKEN));
+    assert_eq!(basic.send().await.unwrap().status(), 401, "only as a bearer credential");
+    // Unknown admin paths do not reveal the API's shape to the unauthenticated.
+    assert_eq!(admin(&fixture, "/admin/nothing", None).await.status(), 401);
+    assert_eq!(admin(&fixture, "/admin/nothing", Some(ADMIN_TOKEN)).await.status(), 404);
+    assert_eq!(admin(&fixture, "/admin/users/nobody/revoke", Some(ADMIN_TOKEN)).await.status(), 404);
+    assert_eq!(admin(&fixture, "/admin/clients/nothing/revoke", Some(ADMIN_TOKEN)).await.status(), 404);
+
+    // Without a configured credential the admin API is closed to everyone.
+    let closed = TestApp::spawn(TestDatabase::create(backend).unwrap()).await;
+    let response =
+        closed.http.post(closed.url("/admin/keys/rotate")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+async fn revoking_a_user_ends_every_token_code_and_session(db: TestDatabase) {
+    let fixture = Fixture::new(db).await;
+    let first = tokens_for(&fixture, "openid offline_access").await;
+    let second = tokens_for(&fixture, "openid").await;
+    // A code issued and not redeemed yet, in a signed-in browser.
+    let (url, verifier) = authorize_url(&fixture.app.server.url(), "app", APP_REDIRECT, "openid", &[]);
+    let mut browser = fixture.browser();
+    let code = redirect_params(&browser.authorize(&url, "alice").await)["code"].clone();
+    let bob = fixture
+        .token(
+            LEGACY,
+            &[("grant_type", "password"), ("username", "bob"), ("password", PASSWORD), ("scope", "openid")],
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    let expected = live(&fixture, all_of_user("alice"));
+    assert!(expected >= 3, "two grants and one pending code: {expected}");
+
+    let revoked = ok_json(admin(&fixture, "/admin/users/alice/revoke", Some(ADMIN_TOKEN)).await).await;
+    assert_eq!(revoked["revoked"], expected, "{revoked}");
+    assert!(revoked["sessions"].as_u64().unwrap() >= 1, "{revoked}");
+    assert_eq!(live(&fixture, all_of_user("alice")), 0);
+
+    for tokens in [&first, &second] {
+        assert!(fixture.userinfo(tokens["access_token"].as_str().unwrap()).await["sub"].is_null());
+    }
+    let refresh = fixture
+        .token(
+            APP,
+            &[("grant_type", "refresh_token"), ("refresh_token", first["refresh_token"].as_str().unwrap())],
+        )
+        .await;
+    assert_eq!(refresh.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    let redeem = fixture
+        .token(
+            APP,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", APP_REDIRECT),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+    assert_eq!(redeem.json::<Value>().await.unwrap()["error"], "invalid_grant", "a code issued before");
+    // The browser is signed out: the next authorization asks for a login again.
+    let again = browser.get(&url).await;
+    assert!(crate::support::location(&again).starts_with("/login"), "{:?}", again.headers());
+    // Bob is untouched.
+    assert!(fixture.userinfo(bob["access_token"].as_str().unwrap()).await["sub"].is_string());
+
+    let twice = ok_json(admin(&fixture, "/admin/users/alice/revoke", Some(ADMIN_TOKEN)).await).await;
+    assert_eq!(twice, serde_json::json!({ "revoked": 0, "sessions": 0 }));
+}
+
+/// Logs `alice` in through `client` (registered with `APP_REDIRECT`) and exchanges the code.
+async fn tokens_through(fixture: &Fixture, client: (&str, &str)) -> Value {
+    let (url, verifier) = authorize_url(&fixture.app.server.url(), client.0, APP_REDIRECT, "openid", &[]);
+    let code = redirect_params(&fixture.browser().authorize(&url, "alice").await)["code"].clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", APP_REDIRECT),
+        ("code_verifier", verifier.as_str()),
+    ];
+    fixture.token(client, &form).await.json().await.unwrap()
+}
+
+async fn revoking_a_client_leaves_other_clients_alone(db: TestDatabase) {
+    let fixture = Fixture::new(db).await;
+    let through_app = tokens_through(&fixture, APP).await;
+    let also_app = tokens_through(&fixture, APP).await;
+    let through_other = tokens_through(&fixture, OTHER).await;
+    let expected = live(&fixture, all_of_client("app"));
+    assert_eq!(expected, 2);
+    let other_before = live(&fixture, all_of_client("other"));
+
+    let revoked = ok_json(admin(&fixture, "/admin/clients/app/revoke", Some(ADMIN_TOKEN)).await).await;
+    assert_eq!(revoked, serde_json::json!({ "revoked": expected }));
+    for tokens in [&through_app, &also_app] {
+        assert!(fixture.userinfo(tokens["access_token"].as_str().unwrap()).await["sub"].is_null());
+    }
+    assert!(fixture.userinfo(through_other["access_token"].as_str().unwrap()).await["sub"].is_string());
+    assert_eq!(live(&fixture, all_of_client("other")), other_before);
+    assert_eq!(
+        ok_json(admin(&fixture, "/admin/clients/app/revoke", Some(ADMIN_TOKEN)).await).await["revoked"],
+        0
+    );
+}
+
+fn kid_of(id_token: &str) -> String {
+    use base64::Engine;
+    let header = id_token.split('.').next().unwrap();
+    let header: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap())
+            .unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+async fn published_kids(fixture: &Fixture) -> Vec<String> {
+    let jwks: Value = fixture.app.get("/jwks.json").await.json().await.unwrap();
+    jwks["keys"].as_array().unwrap().iter().map(|key| key["kid"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn rotated_keys_sign_at_once_and_old_ones_stay_published(db: TestDatabase) {
+    let fixture = Fixture::new(db).await;
+    let before = tokens_for(&fixture, "openid").await;
+    let old_kid = kid_of(before["id_token"].as_str().unwrap());
+    let old_kids = published_kids(&fixture).await;
+
+    let rotated = ok_json(admin(&fixture, "/admin/keys/rotate", Some(ADMIN_TOKEN)).await).await;
+    let kids: Vec<String> =
+        rotated["kids"].as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_owned()).collect();
+    assert!(old_kids.iter().all(|kid| kids.contains(kid)), "old keys stay published: {kids:?}");
+    assert!(kids.len() > old_kids.len(), "new keys added: {kids:?}");
+    assert_eq!(published_kids(&fixture).await.len(), kids.len(), "the JWKS shows them at once");
+
+    let after = tokens_for(&fixture, "openid").await;
+    let new_kid = kid_of(after["id_token"].as_str().unwrap());
+    assert_ne!(new_kid, old_kid, "the new key signs at once");
+    assert!(kids.contains(&new_kid));
+}
+
+async fn admin_revocation_answers_503_when_storage_fails(db: TestDatabase) {
+    let fixture = Fixture::new(db).await;
+    let tokens = tokens_for(&fixture, "openid").await;
+    fixture.app.db.execute_sql("ALTER TABLE tokens RENAME TO tokens_away").unwrap();
+    let response = admin(&fixture, "/admin/users/alice/revoke", Some(ADMIN_TOKEN)).await;
+    assert_eq!(response.status(), 503, "never a count when nothing was revoked");
+    assert_eq!(response.json::<Value>().await.unwrap()["error"], "temporarily_unavailable");
+    fixture.app.db.execute_sql("ALTER TABLE tokens_away RENAME TO tokens").unwrap();
+    assert!(
+        fixture.userinfo(tokens["access_token"].as_str().unwrap()).await["sub"].is_string(),
+        "the failed revocation changed nothing"
+    );
+    let revoked = ok_json(admin(&fixture, "/admin/users/alice/revoke", Some(ADMIN_TOKEN)).await).await;
+    assert_eq!(revoked["revoked"], 1);
+}
