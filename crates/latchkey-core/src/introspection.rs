@@ -85,7 +85,10 @@ impl Introspection {
 
 /// Whether `caller` may learn about `record`: it was issued to the caller, or names the caller as audience.
 pub fn visible_to(record: &TokenRecord, caller: &Client) -> bool {
-    record.client_id == caller.id || record.audience.iter().any(|aud| aud == caller.id.as_str())
+    // Personal tokens and API keys are made for any resource server: every authenticated client may ask.
+    record.grant_type == latchkey_model::GrantType::Personal
+        || record.client_id == caller.id
+        || record.audience.iter().any(|aud| aud == caller.id.as_str())
 }
 
 /// Describes `token` to the authenticated `caller`.

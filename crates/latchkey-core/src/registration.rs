@@ -45,6 +45,8 @@ pub enum RegistrationError {
     Empty(&'static str),
     #[error("jwks: {0}")]
     Jwks(String),
+    #[error("client id {0:?} is reserved")]
+    ReservedId(String),
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -79,6 +81,9 @@ pub fn register_client(
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<(Client, Option<PlainSecret>), RegistrationError> {
     let id = ClientId::parse(&new.id)?;
+    if id.as_str() == crate::personal::PERSONAL_CLIENT {
+        return Err(RegistrationError::ReservedId(new.id));
+    }
     let (credentials, shown_once) = match new.secret {
         SecretChoice::Public => (ClientCredentials::Public, None),
         SecretChoice::Given(secret) if !is_strong_secret(&secret) => {

@@ -154,6 +154,9 @@ pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
         keys: RwLock::new(Arc::new(keys)),
     });
     spawn_key_reloader(state.clone(), kek);
+    if let Some(interval) = config.janitor_interval {
+        spawn_janitor(state.clone(), interval);
+    }
     start(state, listener)
 }
 
@@ -182,6 +185,37 @@ fn spawn_key_reloader(state: web::Data<AppState>, kek: KeyEncryptionKey) {
                 Ok(keys) => state.replace_keys(keys),
                 // Keep signing with the keys we have; the next tick tries again.
                 Err(error) => tracing::warn!(%error, "could not reload signing keys"),
+            }
+        }
+    });
+}
+
+/// Deletes what nothing can use any more, every `interval`, beside the traffic (see `latchkey_core::janitor`).
+fn spawn_janitor(state: web::Data<AppState>, interval: Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first sweep waits one interval: starting up is busy enough.
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let (store, now) = (state.store.clone(), state.clock.now());
+            let idle_before = now.plus_seconds(-crate::session::IDLE_SECONDS);
+            let swept = tokio::task::spawn_blocking(move || {
+                latchkey_core::janitor::sweep(&store, now, idle_before, latchkey_core::janitor::BATCH)
+            })
+            .await;
+            match swept {
+                Ok(Ok(swept)) if swept != latchkey_core::janitor::Swept::default() => tracing::info!(
+                    tokens = swept.tokens,
+                    sessions = swept.sessions,
+                    login_failures = swept.login_failures,
+                    "expired data deleted"
+                ),
+                Ok(Ok(_)) => {}
+                // The next tick tries again; nothing is lost by waiting.
+                Ok(Err(error)) => tracing::warn!(%error, "janitor: storage unavailable"),
+                Err(error) => tracing::warn!(%error, "janitor: task failed"),
             }
         }
     });

@@ -25,6 +25,7 @@ pub struct FileConfig {
     pub sqlite_busy_timeout_ms: Option<u64>,
     pub key_encryption_key: Option<String>,
     pub admin_token: Option<String>,
+    pub janitor_interval_seconds: Option<u64>,
 }
 
 impl FileConfig {
@@ -137,7 +138,12 @@ pub struct Config {
     pub key_encryption_key: Option<String>,
     /// The bearer credential of the admin API; without it the admin API answers 401 to everyone.
     pub admin_token: Option<AdminToken>,
+    /// How often the janitor deletes expired codes, tokens and sessions; `None` turns it off.
+    pub janitor_interval: Option<Duration>,
 }
+
+/// How often the janitor runs unless configured otherwise.
+pub const DEFAULT_JANITOR_INTERVAL: Duration = Duration::from_secs(5 * 60);
 
 /// The admin API's credential. Kept only as its SHA-256, compared in constant time; at least 32 characters,
 /// so that a fast hash is safe.
@@ -183,6 +189,7 @@ impl Config {
             store: StoreOptions::default(),
             key_encryption_key: None,
             admin_token: None,
+            janitor_interval: Some(DEFAULT_JANITOR_INTERVAL),
         }
     }
 }
@@ -224,6 +231,11 @@ pub fn resolve(overrides: Overrides, file: FileConfig) -> Result<Config, ConfigE
             .or(file.admin_token)
             .map(|token| AdminToken::parse(&token))
             .transpose()?,
+        janitor_interval: match file.janitor_interval_seconds {
+            Some(0) => None,
+            Some(seconds) => Some(Duration::from_secs(seconds)),
+            None => Some(DEFAULT_JANITOR_INTERVAL),
+        },
         store: StoreOptions {
             max_connections,
             connect_timeout: millis(file.database_connect_timeout_ms, defaults.connect_timeout),

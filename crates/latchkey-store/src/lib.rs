@@ -17,7 +17,7 @@ pub mod testing;
 mod url;
 
 pub use error::StoreError;
-pub use repo::{Consumed, LoginAttempt, Repo};
+pub use repo::{Consumed, LoginAttempt, Repo, TokenRetention};
 pub use url::{DatabaseUrl, DatabaseUrlError};
 
 use connection::AnyConnection;

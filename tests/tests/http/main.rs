@@ -13,6 +13,8 @@ mod health;
 mod http_basics;
 mod implicit;
 mod introspection_revocation;
+mod janitor;
+mod owner_tokens;
 mod pages;
 mod password_grant;
 mod private_key_jwt;

@@ -5,6 +5,7 @@ mod health;
 mod introspect;
 mod jwks;
 mod logout;
+pub(crate) mod owner_tokens;
 mod revoke;
 pub mod token;
 mod userinfo;
@@ -47,6 +48,14 @@ pub fn configure(config: &mut web::ServiceConfig) {
         )
         .route("/userinfo", web::get().to(userinfo::userinfo))
         .route("/userinfo", web::post().to(userinfo::userinfo))
+        .service(
+            web::scope("/api/tokens")
+                .route("", web::get().to(owner_tokens::list))
+                .route("", web::post().to(owner_tokens::create))
+                .route("/{id}", web::get().to(owner_tokens::get))
+                .route("/{id}", web::patch().to(owner_tokens::amend))
+                .route("/{id}", web::delete().to(owner_tokens::delete)),
+        )
         .service(
             web::scope("/admin")
                 .route("/users/{username}/revoke", web::post().to(admin::revoke_user))

@@ -88,8 +88,11 @@ pub async fn userinfo(
             StatusCode::FORBIDDEN,
             Some(("insufficient_scope", "the access token was not granted the openid scope")),
         )),
-        Some((record, Some(user))) => Ok(HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(user_claims(&user, &record.scope))),
+        Some((record, Some(user))) => {
+            crate::routes::owner_tokens::note_use(&state, &record, now).await;
+            Ok(HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(user_claims(&user, &record.scope)))
+        }
     }
 }

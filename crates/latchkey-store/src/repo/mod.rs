@@ -1,10 +1,12 @@
 //! Repositories: what the rest of Latchkey may ask of storage, in model types only.
 
+mod cleanup;
 mod clients;
 mod sessions;
 mod tokens;
 mod users;
 
+pub use cleanup::TokenRetention;
 pub use sessions::LoginAttempt;
 pub use tokens::Consumed;
 

@@ -105,7 +105,16 @@ impl Repo<'_> {
         username: &Username,
         page: &PageRequest,
     ) -> Result<Page<TokenRecord>, StoreError> {
-        self.list_tokens(Owner::User(username), page)
+        self.list_tokens(Owner::User(username), page, false)
+    }
+
+    /// A user's tokens still in force (not revoked, holding an access or refresh token), newest first.
+    pub fn list_live_tokens_by_username(
+        &mut self,
+        username: &Username,
+        page: &PageRequest,
+    ) -> Result<Page<TokenRecord>, StoreError> {
+        self.list_tokens(Owner::User(username), page, true)
     }
 
     /// A client's records, newest first.
@@ -114,10 +123,21 @@ impl Repo<'_> {
         client_id: &ClientId,
         page: &PageRequest,
     ) -> Result<Page<TokenRecord>, StoreError> {
-        self.list_tokens(Owner::Client(client_id), page)
+        self.list_tokens(Owner::Client(client_id), page, false)
     }
 
-    fn list_tokens(&mut self, owner: Owner<'_>, page: &PageRequest) -> Result<Page<TokenRecord>, StoreError> {
+    fn list_tokens(
+        &mut self,
+        owner: Owner<'_>,
+        page: &PageRequest,
+        live_only: bool,
+    ) -> Result<Page<TokenRecord>, StoreError> {
+        use diesel::expression::AsExpression;
+        let everything = AsExpression::<diesel::sql_types::Bool>::as_expression(live_only).eq(false);
+        let live = dsl::revoked_at
+            .is_null()
+            .and(dsl::access_token_hash.is_not_null().or(dsl::refresh_token_hash.is_not_null()));
+        let wanted = everything.or(live);
         let after = page.after.as_ref().map(decode_cursor).transpose()?;
         // Seek on (created_at, id) descending: the composite indexes make every page cost the same.
         let (created, id) = after.unwrap_or((i64::MAX, String::new()));
@@ -127,6 +147,7 @@ impl Repo<'_> {
         let rows = match owner {
             Owner::User(username) => dsl::tokens
                 .filter(dsl::username.eq(username.as_str()))
+                .filter(wanted)
                 .filter(seek)
                 .order(order)
                 .limit(limit)
@@ -134,6 +155,7 @@ impl Repo<'_> {
                 .load(self.conn)?,
             Owner::Client(client_id) => dsl::tokens
                 .filter(dsl::client_id.eq(client_id.as_str()))
+                .filter(wanted)
                 .filter(seek)
                 .order(order)
                 .limit(limit)
@@ -141,6 +163,21 @@ impl Repo<'_> {
                 .load(self.conn)?,
         };
         Ok(into_page(records(rows)?, page, cursor_of))
+    }
+
+    /// Notes that a token was used at `now`, unless that was already noted less than `resolution` seconds ago:
+    /// last-use times cost a write per token per `resolution`, not one per request. Returns whether it wrote.
+    pub fn touch_token(
+        &mut self,
+        id: &RecordId,
+        now: Timestamp,
+        resolution: i64,
+    ) -> Result<bool, StoreError> {
+        let stale = dsl::active_at.is_null().or(dsl::active_at.le(now.unix_seconds() - resolution));
+        let touched = diesel::update(dsl::tokens.find(id.as_str()).filter(stale))
+            .set(dsl::active_at.eq(now.unix_seconds()))
+            .execute(self.conn)?;
+        Ok(touched == 1)
     }
 
     /// Revokes one record; returns whether it was live.

@@ -1,0 +1,163 @@
+//! The expired-data janitor on a real database: what nothing can use goes, what still works stays.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use latchkey_core::janitor::{sweep, Swept};
+use latchkey_model::{
+    Client, ClientCredentials, ClientId, GrantType, PasswordHash, RecordId, Scope, SecretHash, Session,
+    Timestamp, TokenRecord, User, Username,
+};
+use latchkey_store::testing::TestDatabase;
+use latchkey_store::{Store, StoreError};
+
+latchkey_store::on_both_backends!(the_janitor_deletes_only_what_nothing_can_use);
+
+const NOW: Timestamp = Timestamp::from_unix_seconds(1_800_000_000);
+const MINUTE: i64 = 60;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+
+fn ago(seconds: i64) -> Timestamp {
+    NOW.plus_seconds(-seconds)
+}
+
+fn record(created: Timestamp) -> TokenRecord {
+    let mut record = TokenRecord::new(
+        RecordId::generate(&mut rand::rngs::OsRng),
+        ClientId::parse("app").unwrap(),
+        GrantType::AuthorizationCode,
+        "https://issuer.example",
+        created,
+    );
+    record.username = Some(Username::parse("alice").unwrap());
+    record.scope = Scope::parse("openid").unwrap();
+    record
+}
+
+fn with_access(mut record: TokenRecord, expires: Timestamp) -> TokenRecord {
+    record.access_token_hash = Some(SecretHash::of(&format!("at-{}", record.id)));
+    record.access_token_expires = Some(expires);
+    record
+}
+
+fn with_refresh(mut record: TokenRecord, expires: Option<Timestamp>) -> TokenRecord {
+    record.refresh_token_hash = Some(SecretHash::of(&format!("rt-{}", record.id)));
+    record.refresh_token_expires = expires;
+    record
+}
+
+fn revoked(mut record: TokenRecord, at: Timestamp) -> TokenRecord {
+    record.revoked_at = Some(at);
+    record
+}
+
+fn session(name: &str, last_seen: Timestamp, expires: Timestamp) -> Session {
+    Session {
+        id_hash: SecretHash::of(name),
+        username: Some(Username::parse("alice").unwrap()),
+        auth_time: Some(ago(2 * HOUR)),
+        created_at: ago(2 * HOUR),
+        last_seen_at: last_seen,
+        expires_at: expires,
+    }
+}
+
+fn seeded(db: &TestDatabase) -> Store {
+    let store = db.open().unwrap();
+    store
+        .write(|repo| {
+            repo.insert_client(&Client {
+                id: ClientId::parse("app").unwrap(),
+                name: "app".into(),
+                credentials: ClientCredentials::Public,
+                redirect_uris: vec![],
+                grant_types: [GrantType::AuthorizationCode].into(),
+                scope: Scope::parse("openid").unwrap(),
+                access_token_ttl_seconds: 600,
+                refresh_token_ttl_seconds: None,
+                id_token_signing_alg: Default::default(),
+                created_at: NOW,
+                updated_at: NOW,
+            })?;
+            repo.insert_user(&User {
+                username: Username::parse("alice").unwrap(),
+                subject: "sub-alice".into(),
+                password_hash: PasswordHash::from_phc("$argon2id$unused"),
+                email: None,
+                email_verified: false,
+                name: None,
+                claims: serde_json::Map::new(),
+                disabled: false,
+                created_at: NOW,
+                updated_at: NOW,
+            })
+        })
+        .unwrap();
+    store
+}
+
+fn the_janitor_deletes_only_what_nothing_can_use(db: &TestDatabase) {
+    let store = seeded(db);
+    let keep = vec![
+        with_access(record(ago(2 * HOUR)), NOW.plus_seconds(10 * MINUTE)),
+        with_refresh(with_access(record(ago(2 * DAY)), ago(DAY)), None),
+        with_refresh(with_access(record(ago(2 * DAY)), ago(DAY)), Some(NOW.plus_seconds(DAY))),
+        record(ago(10 * MINUTE)),
+        revoked(with_access(record(ago(2 * DAY)), ago(DAY)), ago(DAY)),
+        with_access(record(ago(30 * MINUTE)), ago(MINUTE)),
+    ];
+    let mut pending_with_old_code = record(ago(2 * HOUR));
+    pending_with_old_code.code_hash = Some(SecretHash::of("old code"));
+    pending_with_old_code.code_expires = Some(ago(2 * HOUR - MINUTE));
+    let delete = vec![
+        with_access(record(ago(3 * HOUR)), ago(HOUR)),
+        pending_with_old_code,
+        record(ago(5 * HOUR)),
+        revoked(with_access(record(ago(40 * DAY)), ago(39 * DAY)), ago(31 * DAY)),
+        with_refresh(with_access(record(ago(10 * DAY)), ago(9 * DAY)), Some(ago(1))),
+    ];
+    let sessions = [
+        (session("live", ago(MINUTE), NOW.plus_seconds(HOUR)), true),
+        (session("ended", ago(MINUTE), ago(1)), false),
+        (session("idle", ago(31 * MINUTE), NOW.plus_seconds(HOUR)), false),
+    ];
+    store
+        .write(|repo| {
+            for record in keep.iter().chain(&delete) {
+                repo.insert_token(record)?;
+            }
+            sessions.iter().try_for_each(|(session, _)| repo.insert_session(session))
+        })
+        .unwrap();
+    let at = |offset: i64| NOW.plus_seconds(offset).unix_seconds();
+    db.execute_sql(&format!(
+        "INSERT INTO login_failures (subject, failures, locked_until, updated_at) VALUES \
+         ('account:quiet', 3, NULL, {}), ('account:locked', 9, {}, {}), ('account:recent', 2, NULL, {})",
+        at(-2 * HOUR),
+        at(MINUTE),
+        at(-2 * HOUR),
+        at(-10 * MINUTE),
+    ))
+    .unwrap();
+
+    // Batches of two: the janitor must keep going until a batch comes back short.
+    let swept = sweep(&store, NOW, ago(30 * MINUTE), 2).unwrap();
+    assert_eq!(swept, Swept { tokens: delete.len() as u64, sessions: 2, login_failures: 1 });
+    store
+        .read(|repo| {
+            for record in &keep {
+                assert!(repo.get_token(&record.id).is_ok(), "kept: {record:?}");
+            }
+            for record in &delete {
+                assert!(
+                    matches!(repo.get_token(&record.id), Err(StoreError::NotFound)),
+                    "deleted: {record:?}"
+                );
+            }
+            for (session, kept) in &sessions {
+                assert_eq!(repo.find_session(&session.id_hash, ago(HOUR))?.is_some(), *kept, "{session:?}");
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(sweep(&store, NOW, ago(30 * MINUTE), 2).unwrap(), Swept::default(), "nothing left to do");
+}

@@ -1,0 +1,66 @@
+//! The janitor runs inside the server, beside the traffic.
+
+use crate::on_both_backends;
+use crate::support::{TestApp, TestDatabase};
+use latchkey_model::{
+    Client, ClientCredentials, ClientId, GrantType, RecordId, Scope, SecretHash, Timestamp, TokenRecord,
+};
+use latchkey_store::StoreError;
+use std::time::{Duration, Instant};
+
+on_both_backends!(the_server_deletes_expired_tokens_in_the_background);
+
+async fn the_server_deletes_expired_tokens_in_the_background(db: TestDatabase) {
+    let store = db.open().unwrap();
+    let long_ago = Timestamp::from_unix_seconds(1_000_000_000);
+    let record = |expires: Timestamp| {
+        let mut record = TokenRecord::new(
+            RecordId::generate(&mut rand::rngs::OsRng),
+            ClientId::parse("svc").unwrap(),
+            GrantType::ClientCredentials,
+            "http://issuer.example",
+            long_ago,
+        );
+        record.access_token_hash = Some(SecretHash::of(&format!("at-{}", record.id)));
+        record.access_token_expires = Some(expires);
+        record
+    };
+    let expired = record(long_ago.plus_seconds(600));
+    let live = record(Timestamp::from_unix_seconds(4_000_000_000));
+    let client = Client {
+        id: ClientId::parse("svc").unwrap(),
+        name: "svc".into(),
+        credentials: ClientCredentials::Public,
+        redirect_uris: vec![],
+        grant_types: [GrantType::ClientCredentials].into(),
+        scope: Scope::empty(),
+        access_token_ttl_seconds: 600,
+        refresh_token_ttl_seconds: None,
+        id_token_signing_alg: Default::default(),
+        created_at: long_ago,
+        updated_at: long_ago,
+    };
+    let (seed_expired, seed_live) = (expired.clone(), live.clone());
+    store
+        .write(move |repo| {
+            repo.insert_client(&client)?;
+            repo.insert_token(&seed_expired)?;
+            repo.insert_token(&seed_live)
+        })
+        .unwrap();
+    let app =
+        TestApp::spawn_with(db, |config| config.janitor_interval = Some(Duration::from_millis(50))).await;
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let id = expired.id.clone();
+        match store.read(move |repo| repo.get_token(&id)) {
+            Err(StoreError::NotFound) => break,
+            Ok(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
+            other => panic!("the expired record should be gone by now: {other:?}"),
+        }
+    }
+    let id = live.id.clone();
+    assert!(store.read(move |repo| repo.get_token(&id)).is_ok(), "a live token stays");
+    assert_eq!(app.get("/healthz").await.status(), 200, "serving all along");
+}

@@ -1,0 +1,260 @@
+//! The owner token API (docs/API.md): personal tokens and the metadata of every token, seen by its owner.
+
+use crate::on_both_backends;
+use crate::support::{tokens_for, Fixture, TestDatabase, LEGACY, PASSWORD, SERVICE, START};
+use serde_json::{json, Value};
+
+on_both_backends!(
+    the_secret_is_shown_once_and_works_like_an_access_token,
+    active_at_moves_after_use_at_most_once_a_minute,
+    deleting_current_ends_the_very_token,
+    a_user_cannot_see_or_touch_another_users_tokens,
+    bad_input_is_refused_with_400_and_nothing_is_written,
+);
+
+async fn call(
+    fixture: &Fixture,
+    method: reqwest::Method,
+    path: &str,
+    bearer: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let request = fixture.app.http.request(method, fixture.url(path)).bearer_auth(bearer);
+    let request = match body {
+        Some(body) => request.json(&body),
+        None => request,
+    };
+    request.send().await.unwrap()
+}
+
+async fn alice(fixture: &Fixture) -> String {
+    tokens_for(fixture, "openid profile api:read").await["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn create(fixture: &Fixture, bearer: &str, body: Value) -> Value {
+    let response = call(fixture, reqwest::Method::POST, "/api/tokens", bearer, Some(body)).await;
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+async fn list(fixture: &Fixture, bearer: &str) -> Vec<Value> {
+    let response = call(fixture, reqwest::Method::GET, "/api/tokens", bearer, None).await;
+    assert_eq!(response.status(), 200);
+    response.json::<Value>().await.unwrap()["tokens"].as_array().unwrap().clone()
+}
+
+async fn view(fixture: &Fixture, bearer: &str, id: &str) -> reqwest::Response {
+    call(fixture, reqwest::Method::GET, &format!("/api/tokens/{id}"), bearer, None).await
+}
+
+async fn the_secret_is_shown_once_and_works_like_an_access_token(db: TestDatabase) {
+    let fixture = Fixture::new(db).await;
+    let bearer = alice(&fixture).await;
+    let created = create(
+        &fixture,
+        &bearer,
+        json!({"name": "CI deploy", "ttl": "30d", "scopes": ["openid", "api:read"], "data": {"team": "ops"}}),
+    )
+    .await;
+    let secret = created["token"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("lk_pat_"), "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["type"], "personal");
+    assert_eq!(created["origin"], "api");
+    assert_eq!(created["name"], "CI deploy");
+    assert_eq!(created["username"], "alice");
+    assert_eq!(created["createdAt"], START * 1000, "milliseconds");
+    assert_eq!(created["expiresAt"], (START + 30 * 86_400) * 1000);
+    assert_eq!(created["activeAt"], Value::Null);
+    assert_eq!(created["data"], json!({"team": "ops"}));
+    let mut scopes: Vec<&str> =
+        created["scopes"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    scopes.sort_unstable();
+    assert_eq!(scopes, ["api:read", "openid"]);
+
+    // Never again: not in a listing, not in a view.
+    let shown = view(&fixture, &bearer, &id).await.text().await.unwrap();
+    assert!(!shown.contains(&secret) && !shown.contains("\"token\""), "{shown}");
+    let listed = list(&fixture, &bearer).await;
+    assert!(listed.iter().any(|token| token["id"] == id.as_str()));
+    assert!(!serde_json::to_string(&listed).unwrap().contains(&secret));
+    assert!(listed
+        .iter()
+        .any(|token| token["type"] == "oauth2-access" && token["origin"] == "authorization_code"));
+
+    // It authenticates like an access token: UserInfo, introspection by a resource server, this API.
+    assert!(fixture.userinfo(&secret).await["sub"].is_string());
+    let introspected: Value = fixture
+        .app
+        .http
+        .post(fixture.url("/introspect"))
+        .basic_auth(SERVICE.0, Some(SERVICE.1))
+        .form(&[("token", secret.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(introspected["active"], true, "{introspected}");
+    assert_eq!(introspected["username"], "alice");
+    assert_eq!(view(&fixture, &secret, "current").await.json::<Value>().await.unwrap()["id"], id.as_str());
+
+    // And it ends when it says.
+    fixture.advance(30 * 86_400);
+    assert!(fixture.userinfo(&secret).await["sub"].is_null());
+}
+
+async fn active_at(fixture: &Fixture, bearer: &str, id: &str) -> Value {
+    view(fixture, bearer, id).await.json::<Value>().await.unwrap()["activeAt"].clone()
+}
+
+async fn active_at_moves_after_use_at_most_once_a_minute(db: TestDatabase) {
+    let fixture = Fixture::new(db).await;
+    let bearer = alice(&fixture).await;
+    let created = create(&fixture, &bearer, json!({"name": "laptop"})).await;
+    let (id, secret) = (created["id"].as_str().unwrap(), created["token"].as_str().unwrap());
+    assert_eq!(created["expiresAt"], Value::Null, "no ttl: until deleted");
+
+    fixture.advance(5);
+    assert!(fixture.userinfo(secret).await["sub"].is_string());
+    assert_eq!(active_at(&fixture, &bearer, id).await, (START + 5) * 1000);
+    fixture.advance(30);
+    assert!(fixture.userinfo(secret).await["sub"].is_string());
+    assert_eq!(active_at(&fixture, &bearer, id).await, (START + 5) * 1000, "coalesced within a minute");
+    fixture.advance(31);
+    assert!(fixture.userinfo(secret).await["sub"].is_string());
+    assert_eq!(active_at(&fixture, &bearer, id).await, (START + 66) * 1000);
+}
+
+async fn deleting_current_ends_the_very_token(db: TestDatabase) {
+    let fixture = Fixture::new(db).await;
+    let bearer = alice(&fixture).await;
+    let secret =
+        create(&fixture, &bearer, json!({"name": "one-off"})).await["token"].as_str().unwrap().to_owned();
+    let deleted = call(&fixture, reqwest::Method::DELETE, "/api/tokens/current", &secret, None).await;
+    assert_eq!(deleted.status(), 204);
+    let next = call(&fixture, reqwest::Method::GET, "/api/tokens", &secret, None).await;
+    assert_eq!(next.status(), 401, "the very next request");
+    assert!(next.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
+    assert!(fixture.userinfo(&secret).await["sub"].is_null());
+
+    let other = create(&fixture, &bearer, json!({"name": "two"})).await;
+    let id = other["id"].as_str().unwrap();
+    assert_eq!(
+        call(&fixture, reqwest::Method::DELETE, &format!("/api/tokens/{id}"), &bearer, None).await.status(),
+        204
+    );
+    assert!(fixture.userinfo(other["token"].as_str().unwrap()).await["sub"].is_null());
+    assert!(list(&fixture, &bearer).await.iter().all(|token| token["id"] != id), "gone from the listing");
+    assert_eq!(view(&fixture, &bearer, id).await.status(), 404);
+}
+
+async fn a_user_cannot_see_or_touch_another_users_tokens(db: TestDatabase) {
+    let fixture = Fixture::new(db).await;
+    let bearer = alice(&fixture).await;
+    let created = create(&fixture, &bearer, json!({"name": "alice's"})).await;
+    let id = created["id"].as_str().unwrap();
+    let bob: Value = fixture
+        .token(
+            LEGACY,
+            &[("grant_type", "password"), ("username", "bob"), ("password", PASSWORD), ("scope", "openid")],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bob = bob["access_token"].as_str().unwrap();
+    let path = format!("/api/tokens/{id}");
+    for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
+        let response = call(&fixture, method.clone(), &path, bob, None).await;
+        assert_eq!(response.status(), 404, "{method}: as if it did not exist");
+    }
+    let patch = call(&fixture, reqwest::Method::PATCH, &path, bob, Some(json!({"name": "mine now"}))).await;
+    assert_eq!(patch.status(), 404);
+    assert!(list(&fixture, bob).await.iter().all(|token| token["username"] == "bob"));
+    assert_eq!(
+        view(&fixture, &bearer, id).await.json::<Value>().await.unwrap()["name"],
+        "alice's",
+        "untouched"
+    );
+    assert!(fixture.userinfo(created["token"].as_str().unwrap()).await["sub"].is_string(), "still works");
+    for unknown in ["/api/tokens/0123456789abcdef0123456789abcdef", "/api/tokens/not-an-id"] {
+        assert_eq!(call(&fixture, reqwest::Method::GET, unknown, &bearer, None).await.status(), 404);
+    }
+}
+
+async fn bad_input_is_refused_with_400_and_nothing_is_written(db: TestDatabase) {
+    let fixture = Fixture::new(db).await;
+    let bearer = alice(&fixture).await;
+    let before = list(&fixture, &bearer).await.len();
+    let past = (START - 60) * 1000;
+    for body in [
+        json!({"name": "x", "colour": "red"}),
+        json!({"name": ""}),
+        json!({"name": "x".repeat(101)}),
+        json!({"name": "x", "ttl": "5w"}),
+        json!({"name": "x", "ttl": 0}),
+        json!({"name": "x", "ttl": "30d", "expiresAt": past + 3_600_000}),
+        json!({"name": "x", "expiresAt": past}),
+        json!({"name": "x", "scopes": ["openid", "admin"]}),
+        json!({"name": "x", "scopes": ["bad scope"]}),
+        json!({"name": "x", "data": ["not", "an", "object"]}),
+        json!({"name": "x", "data": {"big": "x".repeat(5000)}}),
+        json!({"scopes": ["openid"]}),
+    ] {
+        let response =
+            call(&fixture, reqwest::Method::POST, "/api/tokens", &bearer, Some(body.clone())).await;
+        assert_eq!(response.status(), 400, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"], "invalid_request", "{body}");
+        assert!(error["error_description"].is_string(), "{body}");
+    }
+    let not_json = fixture
+        .app
+        .http
+        .post(fixture.url("/api/tokens"))
+        .bearer_auth(&bearer)
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 400);
+    let broken = fixture
+        .app
+        .http
+        .post(fixture.url("/api/tokens"))
+        .bearer_auth(&bearer)
+        .header("content-type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), 400);
+    assert_eq!(list(&fixture, &bearer).await.len(), before, "nothing was written");
+
+    let created = create(&fixture, &bearer, json!({"name": "keep me"})).await;
+    let path = format!("/api/tokens/{}", created["id"].as_str().unwrap());
+    for body in [json!({"name": "y", "extra": 1}), json!({"name": "y".repeat(101)}), json!({"data": 5})] {
+        let response = call(&fixture, reqwest::Method::PATCH, &path, &bearer, Some(body.clone())).await;
+        assert_eq!(response.status(), 400, "{body}");
+    }
+    let renamed = call(
+        &fixture,
+        reqwest::Method::PATCH,
+        &path,
+        &bearer,
+        Some(json!({"name": "renamed", "data": {"k": 1}})),
+    )
+    .await;
+    assert_eq!(renamed.status(), 200);
+    let shown: Value = view(&fixture, &bearer, created["id"].as_str().unwrap()).await.json().await.unwrap();
+    assert_eq!((shown["name"].clone(), shown["data"].clone()), (json!("renamed"), json!({"k": 1})));
+
+    let anonymous = fixture.app.http.get(fixture.url("/api/tokens")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert!(anonymous.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    let paged =
+        call(&fixture, reqwest::Method::GET, "/api/tokens?limit=1&cursor=%21%21", &bearer, None).await;
+    assert_eq!(paged.status(), 400, "a cursor this server did not make");
+}
