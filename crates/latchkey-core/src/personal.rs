@@ -182,12 +182,7 @@ pub fn create(
 
 /// What kind of token a record stands for, as listed.
 pub fn kind(record: &TokenRecord) -> &'static str {
-    match (record.grant_type, &record.username) {
-        (GrantType::Personal, Some(_)) => "personal",
-        (GrantType::Personal, None) => "api-key",
-        _ if record.refresh_token_hash.is_some() => "oauth2-refresh",
-        _ => "oauth2-access",
-    }
+    record.kind().as_str()
 }
 
 /// How the token came to be: the grant, or who created a personal token.

@@ -22,5 +22,5 @@ pub use scope::{Scope, ScopeError};
 pub use secret::{PlainSecret, SecretHash, SecretHashError, SecretKind};
 pub use session::{Consent, Session, SigningKeyRecord};
 pub use time::Timestamp;
-pub use token::{GrantType, GrantTypeError, ResponseMode, Stage, StageError, TokenRecord};
+pub use token::{GrantType, GrantTypeError, ResponseMode, Stage, StageError, TokenKind, TokenRecord};
 pub use user::{PasswordHash, User};

@@ -85,6 +85,34 @@ impl std::str::FromStr for GrantType {
     }
 }
 
+/// A token as people see it: an OAuth access token, a refresh token (with the access tokens of its grant),
+/// a user's personal token, or a client's API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    OAuth2Access,
+    OAuth2Refresh,
+    Personal,
+    ApiKey,
+}
+
+impl TokenKind {
+    pub const ALL: [TokenKind; 4] =
+        [TokenKind::OAuth2Access, TokenKind::OAuth2Refresh, TokenKind::Personal, TokenKind::ApiKey];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::OAuth2Access => "oauth2-access",
+            TokenKind::OAuth2Refresh => "oauth2-refresh",
+            TokenKind::Personal => "personal",
+            TokenKind::ApiKey => "api-key",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown stage {0:?}")]
 pub struct StageError(pub String);
@@ -236,6 +264,16 @@ impl TokenRecord {
             created_at: now,
             active_at: None,
             revoked_at: None,
+        }
+    }
+
+    /// What kind of token the record stands for, as listings show it.
+    pub fn kind(&self) -> TokenKind {
+        match (self.grant_type, &self.username) {
+            (GrantType::Personal, Some(_)) => TokenKind::Personal,
+            (GrantType::Personal, None) => TokenKind::ApiKey,
+            _ if self.refresh_token_hash.is_some() => TokenKind::OAuth2Refresh,
+            _ => TokenKind::OAuth2Access,
         }
     }
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 pub use crate::commands::{
     client_add, client_list, keys_new_encryption_key, keys_rotate, migrate, revoke_client, revoke_user,
-    user_add, user_list,
+    token_create, token_list, token_revoke, user_add, user_list,
 };
 
 #[derive(Parser)]
@@ -60,6 +60,9 @@ pub enum Command {
         /// The user's name.
         username: String,
     },
+    /// Personal tokens and API keys, and the tokens of users and clients.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Revoke every token of a client (an app reset); prints how many token records were revoked.
     RevokeClient {
         /// The client's id.
@@ -98,6 +101,41 @@ pub struct ServeArgs {
         value_parser = clap::builder::BoolishValueParser::new(),
     )]
     pub demo: Option<bool>,
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create a personal token for a user (or, with --client, an API key); prints the secret, once.
+    Create(TokenCreateArgs),
+    /// List tokens in force, newest first.
+    List {
+        #[arg(long = "user", value_name = "NAME")]
+        user: Option<String>,
+        #[arg(long = "client", value_name = "ID")]
+        client: Option<String>,
+    },
+    /// Revoke one token by its id (a refresh token takes its whole grant with it).
+    Revoke { id: String },
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("owner").required(true).args(["user", "client"])))]
+pub struct TokenCreateArgs {
+    /// The user the personal token acts for.
+    #[arg(long = "user", value_name = "NAME")]
+    pub user: Option<String>,
+    /// The client an API key belongs to.
+    #[arg(long = "client", value_name = "ID")]
+    pub client: Option<String>,
+    /// What the token is for, as its owner will see it.
+    #[arg(long)]
+    pub name: String,
+    /// Scope (repeatable).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// Lifetime, e.g. 3600, 12h or 30d [default: until revoked]
+    #[arg(long)]
+    pub ttl: Option<String>,
 }
 
 #[derive(Subcommand)]

@@ -1,7 +1,7 @@
 //! The administrative commands. Each opens (and if needed creates and migrates) the configured database,
 //! does one thing in one transaction, and reports on `out`.
 
-use crate::cli::{ClientAddArgs, UserAddArgs};
+use crate::cli::{ClientAddArgs, TokenCreateArgs, UserAddArgs};
 use crate::config::Config;
 use latchkey_core::registration::{register_client, register_user, NewClient, NewUser, SecretChoice};
 use latchkey_core::{Clock, SystemClock};
@@ -176,6 +176,112 @@ pub fn revoke_client(config: &Config, client_id: &str, out: &mut impl Write) -> 
     match store.write(|repo| latchkey_core::revoke_all::client(repo, &client_id, now))? {
         Some(revoked) => Ok(writeln!(out, "{revoked}")?),
         None => Err(invalid(format!("no client with id {client_id}"))),
+    }
+}
+
+pub fn token_create(
+    config: &Config,
+    args: TokenCreateArgs,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    use latchkey_core::personal::{self, NewToken, Origin, Owner};
+    let owner = match (&args.user, &args.client) {
+        (Some(user), _) => Owner::User(Username::parse(user).map_err(invalid)?),
+        (None, Some(client)) => Owner::Client(ClientId::parse(client).map_err(invalid)?),
+        (None, None) => return Err(invalid("give --user or --client")),
+    };
+    let scope = latchkey_model::Scope::from_tokens(&args.scopes).map_err(invalid)?;
+    let now = SystemClock.now();
+    let expires = args
+        .ttl
+        .as_deref()
+        .map(personal::parse_ttl)
+        .transpose()
+        .map_err(invalid)?
+        .map(|ttl| now.plus_seconds(ttl));
+    let new = NewToken { name: args.name, scope, expires, data: Default::default() };
+    let issuer = match &config.issuer {
+        Some(issuer) => issuer.as_str().to_owned(),
+        None => format!("http://{}", config.bind),
+    };
+    let store = open_store(config)?;
+    let created = store.write(|repo| {
+        personal::create(repo, &owner, new, Origin::Cli, &issuer, now, &mut rand::rngs::OsRng)
+    })?;
+    let (record, secret) = created.map_err(invalid)?;
+    writeln!(out, "{}", secret.expose())?;
+    eprintln!("token {} created; the secret above is shown this once", record.id);
+    Ok(())
+}
+
+pub fn token_list(
+    config: &Config,
+    user: Option<&str>,
+    client: Option<&str>,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    use latchkey_core::personal::TokenView;
+    let now = SystemClock.now();
+    let query = latchkey_store::TokenQuery {
+        username: user.map(Username::parse).transpose().map_err(invalid)?,
+        client_id: client.map(ClientId::parse).transpose().map_err(invalid)?,
+        kind: None,
+        active: Some(true),
+        now,
+    };
+    let store = open_store(config)?;
+    let tokens = store.read(|repo| all(repo, |r, p| r.query_tokens(&query, p)))?;
+    let when = |millis: Option<i64>| match millis {
+        Some(millis) => chrono::DateTime::from_timestamp(millis / 1000, 0)
+            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default(),
+        None => "-".to_owned(),
+    };
+    let rows = tokens
+        .iter()
+        .map(|record| {
+            let view = TokenView::of(record);
+            vec![
+                view.id,
+                view.kind.to_owned(),
+                view.name.unwrap_or_else(|| "-".to_owned()),
+                view.username.unwrap_or_else(|| "-".to_owned()),
+                view.client_id,
+                view.origin,
+                view.scopes.join(" "),
+                when(Some(view.created_at)),
+                when(view.active_at),
+                when(view.expires_at),
+            ]
+        })
+        .collect();
+    print_table(
+        out,
+        &["ID", "TYPE", "NAME", "USER", "CLIENT", "ORIGIN", "SCOPES", "CREATED", "LAST USED", "EXPIRES"],
+        rows,
+    )
+}
+
+pub fn token_revoke(config: &Config, id: &str, out: &mut impl Write) -> Result<(), CommandError> {
+    let id = latchkey_model::RecordId::parse(id).map_err(|_| invalid(format!("no token with id {id}")))?;
+    let store = open_store(config)?;
+    let now = SystemClock.now();
+    let revoked = store.write(|repo| {
+        let record = match repo.get_token(&id) {
+            Ok(record) => record,
+            Err(StoreError::NotFound) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let count = if record.refresh_token_hash.is_some() {
+            repo.revoke_family(&record.family_id, now)?
+        } else {
+            u64::from(repo.revoke_token(&record.id, now)?)
+        };
+        Ok(Some(count))
+    })?;
+    match revoked {
+        Some(count) => Ok(writeln!(out, "{count}")?),
+        None => Err(invalid(format!("no token with id {id}"))),
     }
 }
 

@@ -1,5 +1,5 @@
 use clap::Parser;
-use latchkey_server::cli::{Cli, ClientCommand, Command, KeysCommand, UserCommand};
+use latchkey_server::cli::{Cli, ClientCommand, Command, KeysCommand, TokenCommand, UserCommand};
 use latchkey_server::{Config, LogFormat};
 use std::process::ExitCode;
 
@@ -35,6 +35,11 @@ fn run(command: Command, config: &Config) -> Result<(), Box<dyn std::error::Erro
         Command::Keys(KeysCommand::Rotate { .. }) => latchkey_server::cli::keys_rotate(config, out)?,
         Command::Keys(KeysCommand::NewEncryptionKey) => latchkey_server::cli::keys_new_encryption_key(out)?,
         Command::RevokeUser { username } => latchkey_server::cli::revoke_user(config, &username, out)?,
+        Command::Token(TokenCommand::Create(args)) => latchkey_server::cli::token_create(config, args, out)?,
+        Command::Token(TokenCommand::List { user, client }) => {
+            latchkey_server::cli::token_list(config, user.as_deref(), client.as_deref(), out)?
+        }
+        Command::Token(TokenCommand::Revoke { id }) => latchkey_server::cli::token_revoke(config, &id, out)?,
         Command::RevokeClient { client_id } => latchkey_server::cli::revoke_client(config, &client_id, out)?,
     }
     Ok(())

@@ -13,6 +13,7 @@ latchkey_store::on_both_backends!(
     users_are_added_and_listed,
     revoke_user_prints_the_count,
     revoke_client_prints_the_count_and_spares_other_clients,
+    tokens_are_created_listed_and_revoked,
     keys_rotate_keeps_old_keys_published
 );
 
@@ -301,6 +302,56 @@ fn revoke_client_prints_the_count_and_spares_other_clients(db: &TestDatabase) {
         &run(dir.path(), db.url(), &["revoke-client", "nothing"]),
         "no client with id nothing",
     );
+}
+
+fn tokens_are_created_listed_and_revoked(db: &TestDatabase) {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| {
+        let output = run(dir.path(), db.url(), args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        output
+    };
+    ok(&["client", "add", "--id", "app", "--grant-type", "client_credentials", "--scope", "api:read"]);
+    ok(&["user", "add", "--username", "alice", "--password", "long enough pw"]);
+
+    let personal =
+        ok(&["token", "create", "--user", "alice", "--name", "deploy", "--scope", "openid", "--ttl", "30d"]);
+    let secret = stdout(&personal).trim().to_owned();
+    assert!(secret.starts_with("lk_pat_") && !secret.contains('\n'), "{secret:?}");
+    assert!(stderr(&personal).contains("shown this once"));
+    let key = ok(&["token", "create", "--client", "app", "--name", "ci key", "--scope", "api:read"]);
+    assert!(stdout(&key).trim().starts_with("lk_pat_"));
+    for (args, why) in [
+        (&["token", "create", "--client", "app", "--name", "x", "--scope", "admin"][..], "scopes"),
+        (&["token", "create", "--user", "nobody", "--name", "x"][..], "no active user"),
+        (&["token", "create", "--user", "alice", "--name", "x", "--ttl", "5w"][..], "ttl"),
+        (&["token", "create", "--user", "alice", "--name", ""][..], "name"),
+    ] {
+        assert_fails_in_one_line(&run(dir.path(), db.url(), args), why);
+    }
+
+    // Stored only as a hash, found by it.
+    let store = db.open().unwrap();
+    let hash = latchkey_model::SecretHash::of(&secret);
+    let record = store.read(move |repo| repo.find_token_by_access_token(&hash)).unwrap().unwrap();
+    assert_eq!(record.username.as_ref().map(|u| u.as_str()), Some("alice"));
+
+    let listed = stdout(&ok(&["token", "list"]));
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+    assert!(
+        listed.contains("personal") && listed.contains("api-key") && listed.contains("deploy"),
+        "{listed}"
+    );
+    assert!(!listed.contains("lk_pat_"), "never a secret: {listed}");
+    let alice_only = stdout(&ok(&["token", "list", "--user", "alice"]));
+    assert_eq!(alice_only.lines().count(), 2, "{alice_only}");
+    assert_eq!(stdout(&ok(&["token", "list", "--client", "app"])).lines().count(), 2);
+
+    let id = record.id.to_string();
+    assert_eq!(stdout(&ok(&["token", "revoke", &id])).trim(), "1");
+    assert_eq!(stdout(&ok(&["token", "revoke", &id])).trim(), "0");
+    assert_eq!(stdout(&ok(&["token", "list", "--user", "alice"])).lines().count(), 1, "only the header left");
+    assert_fails_in_one_line(&run(dir.path(), db.url(), &["token", "revoke", "nonsense"]), "no token");
 }
 
 fn kids_of(output: &Output) -> Vec<String> {

@@ -8,7 +8,7 @@ mod users;
 
 pub use cleanup::TokenRetention;
 pub use sessions::LoginAttempt;
-pub use tokens::Consumed;
+pub use tokens::{Consumed, TokenQuery};
 
 use crate::connection::AnyConnection;
 use latchkey_model::{Cursor, Page, PageRequest};

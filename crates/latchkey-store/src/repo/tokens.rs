@@ -4,7 +4,7 @@ use crate::schema::tokens::dsl;
 use crate::StoreError;
 use diesel::prelude::*;
 use latchkey_model::{
-    ClientId, Cursor, Page, PageRequest, RecordId, SecretHash, Timestamp, TokenRecord, Username,
+    ClientId, Cursor, Page, PageRequest, RecordId, SecretHash, Timestamp, TokenKind, TokenRecord, Username,
 };
 
 fn cursor_of(record: &TokenRecord) -> Cursor {
@@ -22,6 +22,18 @@ fn decode_cursor(cursor: &Cursor) -> Result<(i64, String), StoreError> {
 
 fn records(rows: Vec<TokenRow>) -> Result<Vec<TokenRecord>, StoreError> {
     rows.into_iter().map(TokenRecord::try_from).collect()
+}
+
+/// What an operator's token listing asks for; `None` matches anything.
+#[derive(Debug, Clone)]
+pub struct TokenQuery {
+    pub username: Option<Username>,
+    pub client_id: Option<ClientId>,
+    pub kind: Option<TokenKind>,
+    /// Whether the token can still be used at `now`: not revoked, and an access or refresh token that has
+    /// not expired.
+    pub active: Option<bool>,
+    pub now: Timestamp,
 }
 
 /// Which owner a listing is for.
@@ -162,6 +174,67 @@ impl Repo<'_> {
                 .select(TokenRow::as_select())
                 .load(self.conn)?,
         };
+        Ok(into_page(records(rows)?, page, cursor_of))
+    }
+
+    /// Tokens matching `query`, newest first.
+    pub fn query_tokens(
+        &mut self,
+        query: &TokenQuery,
+        page: &PageRequest,
+    ) -> Result<Page<TokenRecord>, StoreError> {
+        use diesel::dsl::not;
+        use diesel::expression::AsExpression;
+        use diesel::sql_types::Bool;
+        let flag = |value: bool| AsExpression::<Bool>::as_expression(value);
+        let now = query.now.unix_seconds();
+
+        let user = query.username.as_ref().map(|u| u.as_str().to_owned());
+        let by_user = flag(user.is_none()).eq(true).or(dsl::username.eq(user.clone().unwrap_or_default()));
+        let client = query.client_id.as_ref().map(|c| c.as_str().to_owned());
+        let by_client =
+            flag(client.is_none()).eq(true).or(dsl::client_id.eq(client.clone().unwrap_or_default()));
+
+        let wants = |kind: TokenKind| flag(query.kind.is_none_or(|wanted| wanted == kind)).eq(true);
+        let personal_grant = dsl::grant_type.eq("T");
+        let by_kind = wants(TokenKind::Personal)
+            .and(personal_grant.and(dsl::username.is_not_null()))
+            .or(wants(TokenKind::ApiKey).and(dsl::grant_type.eq("T").and(dsl::username.is_null())))
+            .or(wants(TokenKind::OAuth2Refresh)
+                .and(dsl::grant_type.ne("T").and(dsl::refresh_token_hash.is_not_null())))
+            .or(wants(TokenKind::OAuth2Access).and(
+                dsl::grant_type
+                    .ne("T")
+                    .and(dsl::refresh_token_hash.is_null())
+                    .and(dsl::access_token_hash.is_not_null()),
+            ))
+            .or(flag(query.kind.is_none()).eq(true));
+
+        let access_live = dsl::access_token_hash
+            .is_not_null()
+            .and(dsl::access_token_expires.is_null().or(dsl::access_token_expires.gt(now)));
+        let refresh_live = dsl::refresh_token_hash
+            .is_not_null()
+            .and(dsl::refresh_token_expires.is_null().or(dsl::refresh_token_expires.gt(now)));
+        let live = dsl::revoked_at.is_null().and(access_live.or(refresh_live));
+        let by_activity = flag(query.active.is_none())
+            .eq(true)
+            .or(flag(query.active == Some(true)).eq(true).and(live))
+            .or(flag(query.active == Some(false)).eq(true).and(not(live)));
+
+        let after = page.after.as_ref().map(decode_cursor).transpose()?;
+        let (created, id) = after.unwrap_or((i64::MAX, String::new()));
+        let seek = dsl::created_at.lt(created).or(dsl::created_at.eq(created).and(dsl::id.lt(id)));
+        let rows = dsl::tokens
+            .filter(by_user)
+            .filter(by_client)
+            .filter(by_kind)
+            .filter(by_activity)
+            .filter(seek)
+            .order((dsl::created_at.desc(), dsl::id.desc()))
+            .limit(fetch_limit(page))
+            .select(TokenRow::as_select())
+            .load(self.conn)?;
         Ok(into_page(records(rows)?, page, cursor_of))
     }
 

@@ -1,1 +1,2 @@
+DROP INDEX tokens_by_created;
 ALTER TABLE tokens RESET (fillfactor);
