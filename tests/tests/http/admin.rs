@@ -14,6 +14,9 @@ on_both_backends!(
     revoking_a_client_leaves_other_clients_alone,
     rotated_keys_sign_at_once_and_old_ones_stay_published,
     admin_revocation_answers_503_when_storage_fails,
+    operators_manage_users,
+    operators_manage_clients,
+    operators_list_create_and_end_tokens,
 );
 
 async fn admin(fixture: &Fixture, path: &str, credential: Option<&str>) -> reqwest::Response {
@@ -225,4 +228,292 @@ async fn admin_revocation_answers_503_when_storage_fails(db: TestDatabase) {
     );
     let revoked = ok_json(admin(&fixture, "/admin/users/alice/revoke", Some(ADMIN_TOKEN)).await).await;
     assert_eq!(revoked["revoked"], 1);
+}
+
+async fn send(
+    fixture: &Fixture,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let request = fixture.app.http.request(method, fixture.url(path)).bearer_auth(ADMIN_TOKEN);
+    match body {
+        Some(body) => request.json(&body),
+        None => request,
+    }
+    .send()
+    .await
+    .unwrap()
+}
+
+async fn status_and_json(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn password_login(fixture: &Fixture, username: &str, password: &str) -> Value {
+    fixture
+        .token(
+            LEGACY,
+            &[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+                ("scope", "openid"),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn operators_manage_users(db: TestDatabase) {
+    use reqwest::Method;
+    let fixture = Fixture::new(db).await;
+    let (status, carol) = status_and_json(
+        send(&fixture, Method::POST, "/admin/users", Some(serde_json::json!({"username": "carol", "password": "first password", "email": "carol@example.com"}))).await,
+    )
+    .await;
+    assert_eq!(status, 201, "{carol}");
+    assert_eq!(carol["username"], "carol");
+    assert!(!carol.to_string().contains("argon2"), "never the hash: {carol}");
+    let again = send(
+        &fixture,
+        Method::POST,
+        "/admin/users",
+        Some(serde_json::json!({"username": "carol", "password": "first password"})),
+    )
+    .await;
+    assert_eq!(again.status(), 409);
+    for bad in [
+        serde_json::json!({"username": "dave", "password": "short"}),
+        serde_json::json!({"username": "has space", "password": "long enough pw"}),
+        serde_json::json!({"username": "dave", "password": "long enough pw", "role": "admin"}),
+    ] {
+        assert_eq!(
+            send(&fixture, Method::POST, "/admin/users", Some(bad.clone())).await.status(),
+            400,
+            "{bad}"
+        );
+    }
+    assert_eq!(send(&fixture, Method::GET, "/admin/users/dave", None).await.status(), 404, "nothing written");
+    let listed = ok_json(send(&fixture, Method::GET, "/admin/users?limit=2", None).await).await;
+    assert_eq!(listed["users"].as_array().unwrap().len(), 2);
+    assert!(listed["next"].is_string(), "alice, bob, carol: a second page");
+
+    assert!(password_login(&fixture, "carol", "first password").await["access_token"].is_string());
+    let changed = send(
+        &fixture,
+        Method::PATCH,
+        "/admin/users/carol",
+        Some(serde_json::json!({"password": "second password"})),
+    )
+    .await;
+    assert_eq!(changed.status(), 200);
+    assert_eq!(password_login(&fixture, "carol", "first password").await["error"], "invalid_grant");
+    let before = password_login(&fixture, "carol", "second password").await;
+    let access = before["access_token"].as_str().unwrap();
+    assert!(fixture.userinfo(access).await["sub"].is_string());
+
+    let (status, disabled) = status_and_json(
+        send(&fixture, Method::PATCH, "/admin/users/carol", Some(serde_json::json!({"disabled": true})))
+            .await,
+    )
+    .await;
+    assert_eq!((status, disabled["disabled"].clone()), (200, Value::Bool(true)));
+    assert!(fixture.userinfo(access).await["sub"].is_null(), "disabling revokes");
+    assert_eq!(live(&fixture, all_of_user("carol")), 0);
+    assert_eq!(password_login(&fixture, "carol", "second password").await["error"], "invalid_grant");
+
+    assert_eq!(send(&fixture, Method::DELETE, "/admin/users/carol", None).await.status(), 204);
+    assert_eq!(send(&fixture, Method::GET, "/admin/users/carol", None).await.status(), 404);
+    assert_eq!(send(&fixture, Method::DELETE, "/admin/users/carol", None).await.status(), 404);
+}
+
+async fn client_credentials(fixture: &Fixture, id: &str, secret: &str) -> reqwest::Response {
+    fixture.token((id, secret), &[("grant_type", "client_credentials")]).await
+}
+
+async fn operators_manage_clients(db: TestDatabase) {
+    use reqwest::Method;
+    let fixture = Fixture::new(db).await;
+    let new =
+        serde_json::json!({"id": "reports", "grant_types": ["client_credentials"], "scopes": ["api:read"]});
+    let (status, created) =
+        status_and_json(send(&fixture, Method::POST, "/admin/clients", Some(new.clone())).await).await;
+    assert_eq!(status, 201, "{created}");
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("lk_cs_"));
+    let shown = send(&fixture, Method::GET, "/admin/clients/reports", None).await.text().await.unwrap();
+    let shown_json: Value = serde_json::from_str(&shown).unwrap();
+    assert!(!shown.contains(&secret) && shown_json.get("client_secret").is_none(), "once only: {shown}");
+    assert_eq!(client_credentials(&fixture, "reports", &secret).await.status(), 200);
+    assert_eq!(send(&fixture, Method::POST, "/admin/clients", Some(new)).await.status(), 409);
+
+    let (status, rotated) =
+        status_and_json(send(&fixture, Method::POST, "/admin/clients/reports/secret", None).await).await;
+    assert_eq!(status, 200);
+    let fresh = rotated["client_secret"].as_str().unwrap();
+    assert_ne!(fresh, secret);
+    assert_eq!(
+        client_credentials(&fixture, "reports", &secret).await.status(),
+        401,
+        "the old secret stops at once"
+    );
+    assert_eq!(client_credentials(&fixture, "reports", fresh).await.status(), 200);
+
+    let amended = ok_json(
+        send(
+            &fixture,
+            Method::PATCH,
+            "/admin/clients/reports",
+            Some(serde_json::json!({"scopes": ["api:read", "api:write"], "name": "Reports"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(amended["name"], "Reports");
+    assert_eq!(amended["scopes"], serde_json::json!(["api:read", "api:write"]));
+    for bad in [
+        serde_json::json!({"grant_types": ["authorization_code"]}),
+        serde_json::json!({"access_token_ttl": 0}),
+        serde_json::json!({"colour": "blue"}),
+    ] {
+        assert_eq!(
+            send(&fixture, Method::PATCH, "/admin/clients/reports", Some(bad.clone())).await.status(),
+            400,
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        ok_json(send(&fixture, Method::GET, "/admin/clients/reports", None).await).await["scopes"],
+        serde_json::json!(["api:read", "api:write"]),
+        "unchanged by the refusals"
+    );
+    for bad in [
+        serde_json::json!({"id": "latchkey", "grant_types": ["client_credentials"]}),
+        serde_json::json!({"id": "web", "grant_types": ["authorization_code"]}),
+        serde_json::json!({"id": "pub", "public": true, "secret": "x".repeat(40), "grant_types": ["implicit"]}),
+    ] {
+        assert_eq!(
+            send(&fixture, Method::POST, "/admin/clients", Some(bad.clone())).await.status(),
+            400,
+            "{bad}"
+        );
+    }
+    let listed = ok_json(send(&fixture, Method::GET, "/admin/clients", None).await).await;
+    assert!(listed["clients"].as_array().unwrap().iter().any(|c| c["id"] == "reports"));
+
+    assert_eq!(send(&fixture, Method::DELETE, "/admin/clients/reports", None).await.status(), 204);
+    assert_eq!(send(&fixture, Method::GET, "/admin/clients/reports", None).await.status(), 404);
+    assert_eq!(client_credentials(&fixture, "reports", fresh).await.status(), 401);
+}
+
+async fn operators_list_create_and_end_tokens(db: TestDatabase) {
+    use reqwest::Method;
+    let fixture = Fixture::new(db).await;
+    tokens_for(&fixture, "openid offline_access").await;
+    let (status, personal) = status_and_json(
+        send(
+            &fixture,
+            Method::POST,
+            "/admin/tokens",
+            Some(serde_json::json!({"username": "alice", "name": "ops", "scopes": ["openid"], "ttl": 3600})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{personal}");
+    assert_eq!(
+        (personal["type"].clone(), personal["origin"].clone()),
+        (Value::from("personal"), Value::from("admin"))
+    );
+    let (status, key) = status_and_json(
+        send(
+            &fixture,
+            Method::POST,
+            "/admin/tokens",
+            Some(serde_json::json!({"client_id": "service", "name": "reporting", "scopes": ["api:read"]})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{key}");
+    assert_eq!(key["type"], "api-key");
+    for bad in [
+        serde_json::json!({"name": "no owner"}),
+        serde_json::json!({"username": "alice", "client_id": "service", "name": "both"}),
+        serde_json::json!({"username": "alice", "name": "x", "shade": 1}),
+        serde_json::json!({"client_id": "service", "name": "x", "scopes": ["admin"]}),
+    ] {
+        assert_eq!(
+            send(&fixture, Method::POST, "/admin/tokens", Some(bad.clone())).await.status(),
+            400,
+            "{bad}"
+        );
+    }
+
+    let kinds = |listing: &Value| -> Vec<String> {
+        listing["tokens"].as_array().unwrap().iter().map(|t| t["type"].as_str().unwrap().to_owned()).collect()
+    };
+    let all = ok_json(send(&fixture, Method::GET, "/admin/tokens", None).await).await;
+    assert_eq!(kinds(&all).len(), 3, "{all}");
+    assert_eq!(
+        kinds(&ok_json(send(&fixture, Method::GET, "/admin/tokens?type=personal", None).await).await),
+        ["personal"]
+    );
+    assert_eq!(
+        kinds(&ok_json(send(&fixture, Method::GET, "/admin/tokens?client_id=service", None).await).await),
+        ["api-key"]
+    );
+    assert_eq!(
+        kinds(
+            &ok_json(
+                send(&fixture, Method::GET, "/admin/tokens?username=alice&type=oauth2-refresh", None).await
+            )
+            .await
+        ),
+        ["oauth2-refresh"]
+    );
+    let first = ok_json(send(&fixture, Method::GET, "/admin/tokens?limit=2", None).await).await;
+    let cursor = first["next"].as_str().unwrap();
+    let second =
+        ok_json(send(&fixture, Method::GET, &format!("/admin/tokens?limit=2&cursor={cursor}"), None).await)
+            .await;
+    assert_eq!(kinds(&first).len() + kinds(&second).len(), 3);
+    assert!(second["next"].is_null());
+    for bad in [
+        "/admin/tokens?type=magic",
+        "/admin/tokens?active=maybe",
+        "/admin/tokens?colour=red",
+        "/admin/tokens?cursor=%21",
+    ] {
+        assert_eq!(send(&fixture, Method::GET, bad, None).await.status(), 400, "{bad}");
+    }
+
+    let path = format!("/admin/tokens/{}", personal["id"].as_str().unwrap());
+    assert_eq!(
+        ok_json(
+            send(&fixture, Method::PATCH, &path, Some(serde_json::json!({"name": "ops (rotating)"}))).await
+        )
+        .await["name"],
+        "ops (rotating)"
+    );
+    assert_eq!(ok_json(send(&fixture, Method::GET, &path, None).await).await["name"], "ops (rotating)");
+    assert!(fixture.userinfo(personal["token"].as_str().unwrap()).await["sub"].is_string());
+    assert_eq!(send(&fixture, Method::DELETE, &path, None).await.status(), 204);
+    assert!(fixture.userinfo(personal["token"].as_str().unwrap()).await["sub"].is_null());
+    assert_eq!(
+        kinds(&ok_json(send(&fixture, Method::GET, "/admin/tokens?active=false", None).await).await),
+        ["personal"]
+    );
+    assert_eq!(
+        kinds(&ok_json(send(&fixture, Method::GET, "/admin/tokens?active=true", None).await).await).len(),
+        2
+    );
+    assert_eq!(
+        send(&fixture, Method::GET, "/admin/tokens/0123456789abcdef0123456789abcdef", None).await.status(),
+        404
+    );
 }

@@ -22,7 +22,7 @@ fn unauthorized() -> HttpResponse {
         .json(serde_json::json!({ "error": "invalid_token" }))
 }
 
-fn bad_request(why: impl std::fmt::Display) -> HttpError {
+pub(crate) fn bad_request(why: impl std::fmt::Display) -> HttpError {
     HttpError::BadRequest(why.to_string())
 }
 
@@ -78,7 +78,7 @@ macro_rules! owner_or_401 {
     };
 }
 
-fn json(status: StatusCode, body: impl serde::Serialize) -> HttpResponse {
+pub(crate) fn json(status: StatusCode, body: impl serde::Serialize) -> HttpResponse {
     HttpResponse::build(status).insert_header((header::CACHE_CONTROL, "no-store")).json(body)
 }
 
@@ -144,17 +144,20 @@ pub async fn get(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
-    name: String,
-    scopes: Option<Vec<String>>,
+pub(crate) struct CreateBody {
+    pub name: String,
+    pub scopes: Option<Vec<String>>,
     /// Seconds, or text such as `30d`.
-    ttl: Option<Value>,
+    pub ttl: Option<Value>,
     #[serde(rename = "expiresAt")]
-    expires_at: Option<i64>,
-    data: Option<Value>,
+    pub expires_at: Option<i64>,
+    pub data: Option<Value>,
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(request: &HttpRequest, body: &[u8]) -> Result<T, HttpError> {
+pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(
+    request: &HttpRequest,
+    body: &[u8],
+) -> Result<T, HttpError> {
     let is_json = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -169,7 +172,7 @@ fn parse_body<T: serde::de::DeserializeOwned>(request: &HttpRequest, body: &[u8]
 }
 
 /// When a new token ends, from `ttl` or `expiresAt` (milliseconds); neither: until deleted.
-fn expiry(
+pub(crate) fn expiry(
     ttl: Option<Value>,
     expires_at: Option<i64>,
     now: Timestamp,
@@ -239,9 +242,9 @@ pub async fn create(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AmendBody {
-    name: Option<String>,
-    data: Option<Value>,
+pub(crate) struct AmendBody {
+    pub name: Option<String>,
+    pub data: Option<Value>,
 }
 
 /// `PATCH /api/tokens/{id}`: a new name or new custom data.
@@ -273,6 +276,11 @@ pub async fn delete(
     let Some(record) = own_token(&state, &caller, &owner, &id).await? else {
         return Err(HttpError::NotFound);
     };
+    end(&state, record).await
+}
+
+/// Revokes a token for good; one holding a refresh token takes its whole grant with it.
+pub(crate) async fn end(state: &AppState, record: TokenRecord) -> Result<HttpResponse, HttpError> {
     let now = state.clock.now();
     state
         .store
