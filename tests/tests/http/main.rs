@@ -14,6 +14,7 @@ mod http_basics;
 mod implicit;
 mod introspection_revocation;
 mod janitor;
+mod openapi;
 mod owner_tokens;
 mod pages;
 mod password_grant;
