@@ -53,6 +53,10 @@ pub fn find_token(
 #[derive(Debug, Default, Serialize, PartialEq)]
 pub struct Introspection {
     pub active: bool,
+    /// The record that answered and when it was last noted in use: a resource server asking about a token is
+    /// a use of it. Never serialised.
+    #[serde(skip)]
+    pub answered_by: Option<(latchkey_model::RecordId, Option<Timestamp>)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -125,6 +129,7 @@ pub fn introspect(
     let issued_at = record.code_redeemed_at.unwrap_or(record.created_at).unix_seconds();
     Ok(Introspection {
         active: true,
+        answered_by: Some((record.id.clone(), record.active_at)),
         scope: Some(record.scope.to_string()),
         client_id: Some(record.client_id.to_string()),
         username: record.username.as_ref().map(ToString::to_string),

@@ -14,6 +14,10 @@ use rand::{CryptoRng, RngCore};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+/// The scope a token needs to manage its owner's tokens through the owner token API. Without it, any client
+/// holding a user's access token could turn it into a personal token that never expires.
+pub const MANAGE_SCOPE: &str = "latchkey:tokens";
+
 /// The client a user's personal tokens belong to. Registration refuses this id.
 pub const PERSONAL_CLIENT: &str = "latchkey";
 pub const MAX_NAME_CHARS: usize = 100;
@@ -208,8 +212,8 @@ pub fn amend(record: &mut TokenRecord, name: Option<&str>, data: Option<Value>) 
 
 /// Whether using the token now should move its `activeAt` (at most once per
 /// [`ACTIVE_AT_RESOLUTION_SECONDS`]).
-pub fn due_for_touch(record: &TokenRecord, now: Timestamp) -> bool {
-    record.active_at.is_none_or(|at| now.unix_seconds() - at.unix_seconds() >= ACTIVE_AT_RESOLUTION_SECONDS)
+pub fn due_for_touch(active_at: Option<Timestamp>, now: Timestamp) -> bool {
+    active_at.is_none_or(|at| now.unix_seconds() - at.unix_seconds() >= ACTIVE_AT_RESOLUTION_SECONDS)
 }
 
 /// A token as the token APIs show it: never a secret, times in milliseconds.

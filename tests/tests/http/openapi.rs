@@ -135,14 +135,18 @@ impl Exercise<'_> {
 async fn the_server_answers_as_its_openapi_document_says(db: TestDatabase) {
     let fixture = Fixture::new(db).await;
     let doc = document();
-    let alice =
-        tokens_for(&fixture, "openid offline_access").await["access_token"].as_str().unwrap().to_owned();
+    let alice = tokens_for(&fixture, "openid offline_access latchkey:tokens").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut x = Exercise { fixture: &fixture, doc: doc.clone(), exercised: BTreeSet::new() };
     let admin = ADMIN_TOKEN;
 
     // The owner token API.
     x.call(Method::GET, "/api/tokens", "/api/tokens", &alice, None).await;
     x.call(Method::GET, "/api/tokens", "/api/tokens", "wrong", None).await;
+    let ordinary = tokens_for(&fixture, "openid").await["access_token"].as_str().unwrap().to_owned();
+    x.call(Method::GET, "/api/tokens", "/api/tokens", &ordinary, None).await;
     x.call(Method::POST, "/api/tokens", "/api/tokens", &alice, Some(json!({"name": "x", "extra": 1}))).await;
     let created = x
         .call(

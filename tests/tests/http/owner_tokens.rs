@@ -5,6 +5,7 @@ use crate::support::{tokens_for, Fixture, TestDatabase, LEGACY, PASSWORD, SERVIC
 use serde_json::{json, Value};
 
 on_both_backends!(
+    a_token_without_the_manage_scope_is_refused,
     the_secret_is_shown_once_and_works_like_an_access_token,
     active_at_moves_after_use_at_most_once_a_minute,
     deleting_current_ends_the_very_token,
@@ -28,7 +29,10 @@ async fn call(
 }
 
 async fn alice(fixture: &Fixture) -> String {
-    tokens_for(fixture, "openid profile api:read").await["access_token"].as_str().unwrap().to_owned()
+    tokens_for(fixture, "openid profile api:read latchkey:tokens").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 async fn create(fixture: &Fixture, bearer: &str, body: Value) -> Value {
@@ -98,7 +102,13 @@ async fn the_secret_is_shown_once_and_works_like_an_access_token(db: TestDatabas
         .unwrap();
     assert_eq!(introspected["active"], true, "{introspected}");
     assert_eq!(introspected["username"], "alice");
-    assert_eq!(view(&fixture, &secret, "current").await.json::<Value>().await.unwrap()["id"], id.as_str());
+    // Without latchkey:tokens it cannot manage tokens, not even itself.
+    let refused = view(&fixture, &secret, "current").await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.headers()["www-authenticate"].to_str().unwrap().contains("insufficient_scope"));
+    let manager = create(&fixture, &bearer, json!({"name": "manager"})).await;
+    let manager = manager["token"].as_str().unwrap();
+    assert_eq!(view(&fixture, manager, "current").await.status(), 200, "scopes default to the caller's");
 
     // And it ends when it says.
     fixture.advance(30 * 86_400);
@@ -125,6 +135,20 @@ async fn active_at_moves_after_use_at_most_once_a_minute(db: TestDatabase) {
     fixture.advance(31);
     assert!(fixture.userinfo(secret).await["sub"].is_string());
     assert_eq!(active_at(&fixture, &bearer, id).await, (START + 66) * 1000);
+
+    // A resource server introspecting the token is a use too.
+    fixture.advance(60);
+    let introspected = fixture
+        .app
+        .http
+        .post(fixture.url("/introspect"))
+        .basic_auth(SERVICE.0, Some(SERVICE.1))
+        .form(&[("token", secret)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(introspected.json::<Value>().await.unwrap()["active"], true);
+    assert_eq!(active_at(&fixture, &bearer, id).await, (START + 126) * 1000);
 }
 
 async fn deleting_current_ends_the_very_token(db: TestDatabase) {
@@ -158,7 +182,12 @@ async fn a_user_cannot_see_or_touch_another_users_tokens(db: TestDatabase) {
     let bob: Value = fixture
         .token(
             LEGACY,
-            &[("grant_type", "password"), ("username", "bob"), ("password", PASSWORD), ("scope", "openid")],
+            &[
+                ("grant_type", "password"),
+                ("username", "bob"),
+                ("password", PASSWORD),
+                ("scope", "openid latchkey:tokens"),
+            ],
         )
         .await
         .json()
@@ -257,4 +286,21 @@ async fn bad_input_is_refused_with_400_and_nothing_is_written(db: TestDatabase) 
     let paged =
         call(&fixture, reqwest::Method::GET, "/api/tokens?limit=1&cursor=%21%21", &bearer, None).await;
     assert_eq!(paged.status(), 400, "a cursor this server did not make");
+}
+
+async fn a_token_without_the_manage_scope_is_refused(db: TestDatabase) {
+    let fixture = Fixture::new(db).await;
+    // An ordinary client's access token must not become a personal token that never expires.
+    let ordinary = tokens_for(&fixture, "openid profile").await["access_token"].as_str().unwrap().to_owned();
+    for (method, path) in [(reqwest::Method::GET, "/api/tokens"), (reqwest::Method::POST, "/api/tokens")] {
+        let response = call(&fixture, method, path, &ordinary, Some(json!({"name": "escalate"}))).await;
+        assert_eq!(response.status(), 403);
+        assert_eq!(response.json::<Value>().await.unwrap()["error"], "insufficient_scope");
+    }
+    let bearer = alice(&fixture).await;
+    assert_eq!(
+        list(&fixture, &bearer).await.iter().filter(|t| t["type"] == "personal").count(),
+        0,
+        "nothing created"
+    );
 }

@@ -93,7 +93,9 @@ impl Fixture {
             secret,
             redirect_uris: uris.iter().map(|u| (*u).to_owned()).collect(),
             grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-            scopes: ["openid", "profile", "email", "offline_access", "api:read"].map(str::to_owned).to_vec(),
+            scopes: ["openid", "profile", "email", "offline_access", "api:read", "latchkey:tokens"]
+                .map(str::to_owned)
+                .to_vec(),
             access_token_ttl_seconds: Some(600),
             refresh_token_ttl_seconds: None,
             id_token_signing_alg: SigningAlgorithm::Rs256,

@@ -6,7 +6,7 @@ use crate::routes::token::{auth_context, token_question, TokenQuestion};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use latchkey_core::client_auth::authenticate_client;
-use latchkey_core::introspection::introspect as describe;
+use latchkey_core::introspection::{introspect as describe, Introspection};
 use latchkey_core::OAuthError;
 use latchkey_model::ClientKind;
 
@@ -37,6 +37,9 @@ pub async fn introspect(
     } else {
         state.store.read_async(work).await?
     };
+    if let Ok(Introspection { answered_by: Some((id, active_at)), .. }) = &answer {
+        crate::routes::owner_tokens::note_use_of(&state, id.clone(), *active_at, now).await;
+    }
     Ok(match answer {
         Ok(description) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))

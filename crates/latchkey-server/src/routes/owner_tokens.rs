@@ -1,5 +1,5 @@
 //! The owner token API (docs/API.md): a user lists, creates, renames and deletes their own tokens with a
-//! bearer token of theirs (RFC 6750 §2.1). Another user's token is answered 404, exactly like one that does
+//! bearer token of theirs (RFC 6750 §2.1) that carries the `latchkey:tokens` scope. Another user's token is answered 404, exactly like one that does
 //! not exist, so ids cannot be probed.
 
 use crate::app::AppState;
@@ -20,6 +20,22 @@ fn unauthorized() -> HttpResponse {
         .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"latchkey\", error=\"invalid_token\""))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(serde_json::json!({ "error": "invalid_token" }))
+}
+
+pub(crate) fn insufficient_scope() -> HttpResponse {
+    HttpResponse::build(StatusCode::FORBIDDEN)
+        .insert_header((
+            header::WWW_AUTHENTICATE,
+            format!(
+                "Bearer realm=\"latchkey\", error=\"insufficient_scope\", scope=\"{}\"",
+                personal::MANAGE_SCOPE
+            ),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({
+            "error": "insufficient_scope",
+            "error_description": format!("the token needs the {} scope", personal::MANAGE_SCOPE),
+        }))
 }
 
 pub(crate) fn bad_request(why: impl std::fmt::Display) -> HttpError {
@@ -52,16 +68,25 @@ async fn authenticate(
         .await?;
     let Some((record, owner)) = found else { return Ok(Err(unauthorized())) };
     note_use(state, &record, now).await;
+    if !record.scope.contains(personal::MANAGE_SCOPE) {
+        return Ok(Err(insufficient_scope()));
+    }
     Ok(Ok((record, owner)))
 }
 
 /// Moves the token's `activeAt`, at most once a minute per token (a write per request would make every
 /// read a write).
 pub async fn note_use(state: &AppState, record: &TokenRecord, now: Timestamp) {
-    if !personal::due_for_touch(record, now) {
+    note_use_of(state, record.id.clone(), record.active_at, now).await;
+}
+
+/// [`note_use`] for a record known by its id and last noted use.
+pub async fn note_use_of(state: &AppState, id: RecordId, active_at: Option<Timestamp>, now: Timestamp) {
+    if active_at
+        .is_some_and(|at| now.unix_seconds() - at.unix_seconds() < personal::ACTIVE_AT_RESOLUTION_SECONDS)
+    {
         return;
     }
-    let id = record.id.clone();
     let resolution = personal::ACTIVE_AT_RESOLUTION_SECONDS;
     if let Err(error) = state.store.write_async(move |repo| repo.touch_token(&id, now, resolution)).await {
         // The request itself succeeded; last-use time is best effort.
