@@ -405,6 +405,33 @@ async fn operators_manage_clients(db: TestDatabase) {
     let listed = ok_json(send(&fixture, Method::GET, "/admin/clients", None).await).await;
     assert!(listed["clients"].as_array().unwrap().iter().any(|c| c["id"] == "reports"));
 
+    // The client of users' personal tokens is not the operator's to change or delete.
+    let personal = send(
+        &fixture,
+        Method::POST,
+        "/admin/tokens",
+        Some(serde_json::json!({"username": "alice", "name": "p"})),
+    )
+    .await;
+    let personal: Value = personal.json().await.unwrap();
+    for (method, body) in [
+        (Method::DELETE, None),
+        (Method::PATCH, Some(serde_json::json!({"name": "x"}))),
+        (Method::POST, None),
+    ] {
+        let path =
+            if method == Method::POST { "/admin/clients/latchkey/secret" } else { "/admin/clients/latchkey" };
+        assert_eq!(send(&fixture, method.clone(), path, body).await.status(), 400, "{method}");
+    }
+    assert_eq!(
+        ok_json(
+            send(&fixture, Method::GET, &format!("/admin/tokens/{}", personal["id"].as_str().unwrap()), None)
+                .await
+        )
+        .await["type"],
+        "personal"
+    );
+
     assert_eq!(send(&fixture, Method::DELETE, "/admin/clients/reports", None).await.status(), 204);
     assert_eq!(send(&fixture, Method::GET, "/admin/clients/reports", None).await.status(), 404);
     assert_eq!(client_credentials(&fixture, "reports", fresh).await.status(), 401);

@@ -505,6 +505,15 @@ pub async fn list_clients(
     ))
 }
 
+/// The client that holds users' personal tokens is Latchkey's own: changing or deleting it would break or
+/// delete every personal token.
+fn refuse_reserved(id: &str) -> Result<(), HttpError> {
+    if id == personal::PERSONAL_CLIENT {
+        return Err(bad_request("this client is reserved for personal tokens"));
+    }
+    Ok(())
+}
+
 async fn find_client(state: &AppState, id: &str) -> Result<Client, HttpError> {
     let Ok(id) = ClientId::parse(id) else { return Err(HttpError::NotFound) };
     state.store.read_async(move |repo| repo.find_client(&id)).await?.ok_or(HttpError::NotFound)
@@ -541,6 +550,7 @@ pub async fn amend_client(
 ) -> Result<HttpResponse, HttpError> {
     require_admin(&request, &state)?;
     let body: AmendClient = parse_body(&request, &body)?;
+    refuse_reserved(&id)?;
     let mut client = find_client(&state, &id).await?;
     if let Some(name) = body.name {
         client.name = name;
@@ -586,6 +596,7 @@ pub async fn rotate_client_secret(
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
     require_admin(&request, &state)?;
+    refuse_reserved(&id)?;
     let mut client = find_client(&state, &id).await?;
     if !matches!(client.credentials, ClientCredentials::Secret(_)) {
         return Err(bad_request("only a client that authenticates with a secret has one to rotate"));
@@ -610,6 +621,7 @@ pub async fn delete_client(
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
     require_admin(&request, &state)?;
+    refuse_reserved(&id)?;
     let Ok(id) = ClientId::parse(&id) else { return Err(HttpError::NotFound) };
     state.store.write_async(move |repo| repo.delete_client(&id)).await?;
     Ok(HttpResponse::NoContent().finish())
