@@ -10,8 +10,9 @@ use latchkey_store::{Store, StoreError, TokenRetention};
 pub const BATCH: i64 = 500;
 /// An authorization request not completed within an hour was abandoned.
 pub const ABANDONED_AFTER_SECONDS: i64 = 60 * 60;
-/// How long a revoked record is kept: a rotated refresh token presented again within this time is still
-/// recognised as reuse and revokes its whole family (RFC 9700 §4.14.2); after it, it is merely unknown.
+/// How long a revoked record is kept at least. While any record of its refresh family is live it is kept
+/// longer, whatever its age: a rotated refresh token presented again must be recognised as reuse and revoke
+/// the family (RFC 9700 §4.14.2).
 pub const REVOKED_KEPT_SECONDS: i64 = 30 * 24 * 60 * 60;
 
 /// What one sweep deleted.

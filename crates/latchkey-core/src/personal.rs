@@ -112,6 +112,9 @@ pub struct NewToken {
     /// `None`: until deleted.
     pub expires: Option<Timestamp>,
     pub data: Map<String, Value>,
+    /// The grant the token was made through (the family of the token that asked), if any: revoking that
+    /// grant, or resetting its client, revokes this token too.
+    pub derived_from: Option<RecordId>,
 }
 
 fn personal_client(now: Timestamp) -> Result<Client, StoreError> {
@@ -178,6 +181,9 @@ pub fn create(
     record.access_token_hash = Some(secret.hash());
     record.access_token_expires = new.expires;
     record.stage = Stage::Complete;
+    if let Some(family) = new.derived_from {
+        record.family_id = family;
+    }
     record.properties.insert(ORIGIN_PROPERTY.into(), Value::from(origin.as_str()));
     record.properties.insert(DATA_PROPERTY.into(), Value::Object(new.data));
     repo.insert_token(&record)?;
@@ -208,6 +214,14 @@ pub fn amend(record: &mut TokenRecord, name: Option<&str>, data: Option<Value>) 
         record.properties.insert(DATA_PROPERTY.into(), Value::Object(data));
     }
     Ok(())
+}
+
+/// When the grant behind `token` ends, if it does: a token made by another may not outlive it.
+pub fn end_of(token: &TokenRecord) -> Option<Timestamp> {
+    match (token.grant_type, &token.refresh_token_hash) {
+        (GrantType::Personal, _) | (_, None) => token.access_token_expires,
+        (_, Some(_)) => token.refresh_token_expires,
+    }
 }
 
 /// Whether using the token now should move its `activeAt` (at most once per

@@ -105,6 +105,13 @@ fn the_janitor_deletes_only_what_nothing_can_use(db: &TestDatabase) {
         revoked(with_access(record(ago(2 * DAY)), ago(DAY)), ago(DAY)),
         with_access(record(ago(30 * MINUTE)), ago(MINUTE)),
     ];
+    // A refresh token rotated away long ago, whose family lives on: the old record must stay, so that the
+    // old token presented again is still recognised as reuse.
+    let successor = with_refresh(with_access(record(ago(31 * DAY)), ago(30 * DAY)), None);
+    let mut rotated_away =
+        revoked(with_refresh(with_access(record(ago(40 * DAY)), ago(39 * DAY)), None), ago(31 * DAY));
+    rotated_away.family_id = successor.family_id.clone();
+    let keep: Vec<TokenRecord> = keep.into_iter().chain([successor, rotated_away]).collect();
     let mut pending_with_old_code = record(ago(2 * HOUR));
     pending_with_old_code.code_hash = Some(SecretHash::of("old code"));
     pending_with_old_code.code_expires = Some(ago(2 * HOUR - MINUTE));

@@ -199,7 +199,7 @@ pub fn token_create(
         .transpose()
         .map_err(invalid)?
         .map(|ttl| now.plus_seconds(ttl));
-    let new = NewToken { name: args.name, scope, expires, data: Default::default() };
+    let new = NewToken { name: args.name, scope, expires, data: Default::default(), derived_from: None };
     let issuer = match &config.issuer {
         Some(issuer) => issuer.as_str().to_owned(),
         None => format!("http://{}", config.bind),

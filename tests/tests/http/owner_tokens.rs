@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 on_both_backends!(
     a_token_without_the_manage_scope_is_refused,
+    a_token_made_through_a_grant_ends_no_later_and_with_it,
     the_secret_is_shown_once_and_works_like_an_access_token,
     active_at_moves_after_use_at_most_once_a_minute,
     deleting_current_ends_the_very_token,
@@ -28,8 +29,9 @@ async fn call(
     request.send().await.unwrap()
 }
 
+/// With a refresh token (14 days), so new tokens may live that long.
 async fn alice(fixture: &Fixture) -> String {
-    tokens_for(fixture, "openid profile api:read latchkey:tokens").await["access_token"]
+    tokens_for(fixture, "openid profile api:read offline_access latchkey:tokens").await["access_token"]
         .as_str()
         .unwrap()
         .to_owned()
@@ -57,7 +59,7 @@ async fn the_secret_is_shown_once_and_works_like_an_access_token(db: TestDatabas
     let created = create(
         &fixture,
         &bearer,
-        json!({"name": "CI deploy", "ttl": "30d", "scopes": ["openid", "api:read"], "data": {"team": "ops"}}),
+        json!({"name": "CI deploy", "ttl": "7d", "scopes": ["openid", "api:read"], "data": {"team": "ops"}}),
     )
     .await;
     let secret = created["token"].as_str().unwrap().to_owned();
@@ -68,7 +70,7 @@ async fn the_secret_is_shown_once_and_works_like_an_access_token(db: TestDatabas
     assert_eq!(created["name"], "CI deploy");
     assert_eq!(created["username"], "alice");
     assert_eq!(created["createdAt"], START * 1000, "milliseconds");
-    assert_eq!(created["expiresAt"], (START + 30 * 86_400) * 1000);
+    assert_eq!(created["expiresAt"], (START + 7 * 86_400) * 1000);
     assert_eq!(created["activeAt"], Value::Null);
     assert_eq!(created["data"], json!({"team": "ops"}));
     let mut scopes: Vec<&str> =
@@ -84,7 +86,7 @@ async fn the_secret_is_shown_once_and_works_like_an_access_token(db: TestDatabas
     assert!(!serde_json::to_string(&listed).unwrap().contains(&secret));
     assert!(listed
         .iter()
-        .any(|token| token["type"] == "oauth2-access" && token["origin"] == "authorization_code"));
+        .any(|token| token["type"] == "oauth2-refresh" && token["origin"] == "authorization_code"));
 
     // It authenticates like an access token: UserInfo, introspection by a resource server, this API.
     assert!(fixture.userinfo(&secret).await["sub"].is_string());
@@ -106,12 +108,15 @@ async fn the_secret_is_shown_once_and_works_like_an_access_token(db: TestDatabas
     let refused = view(&fixture, &secret, "current").await;
     assert_eq!(refused.status(), 403);
     assert!(refused.headers()["www-authenticate"].to_str().unwrap().contains("insufficient_scope"));
-    let manager = create(&fixture, &bearer, json!({"name": "manager"})).await;
-    let manager = manager["token"].as_str().unwrap();
-    assert_eq!(view(&fixture, manager, "current").await.status(), 200, "scopes default to the caller's");
+    let plain = create(&fixture, &bearer, json!({"name": "plain"})).await;
+    assert!(!plain["scopes"].as_array().unwrap().contains(&json!("latchkey:tokens")), "only when asked for");
+    assert_eq!(view(&fixture, plain["token"].as_str().unwrap(), "current").await.status(), 403);
+    let manager =
+        create(&fixture, &bearer, json!({"name": "manager", "scopes": ["openid", "latchkey:tokens"]})).await;
+    assert_eq!(view(&fixture, manager["token"].as_str().unwrap(), "current").await.status(), 200);
 
     // And it ends when it says.
-    fixture.advance(30 * 86_400);
+    fixture.advance(7 * 86_400);
     assert!(fixture.userinfo(&secret).await["sub"].is_null());
 }
 
@@ -124,7 +129,8 @@ async fn active_at_moves_after_use_at_most_once_a_minute(db: TestDatabase) {
     let bearer = alice(&fixture).await;
     let created = create(&fixture, &bearer, json!({"name": "laptop"})).await;
     let (id, secret) = (created["id"].as_str().unwrap(), created["token"].as_str().unwrap());
-    assert_eq!(created["expiresAt"], Value::Null, "no ttl: until deleted");
+    // No ttl: as long as the grant it was made through (its refresh token lasts 14 days).
+    assert_eq!(created["expiresAt"], (START + 14 * 86_400) * 1000);
 
     fixture.advance(5);
     assert!(fixture.userinfo(secret).await["sub"].is_string());
@@ -154,8 +160,9 @@ async fn active_at_moves_after_use_at_most_once_a_minute(db: TestDatabase) {
 async fn deleting_current_ends_the_very_token(db: TestDatabase) {
     let fixture = Fixture::new(db).await;
     let bearer = alice(&fixture).await;
-    let secret =
-        create(&fixture, &bearer, json!({"name": "one-off"})).await["token"].as_str().unwrap().to_owned();
+    let one_off =
+        create(&fixture, &bearer, json!({"name": "one-off", "scopes": ["openid", "latchkey:tokens"]})).await;
+    let secret = one_off["token"].as_str().unwrap().to_owned();
     let deleted = call(&fixture, reqwest::Method::DELETE, "/api/tokens/current", &secret, None).await;
     assert_eq!(deleted.status(), 204);
     let next = call(&fixture, reqwest::Method::GET, "/api/tokens", &secret, None).await;
@@ -302,5 +309,50 @@ async fn a_token_without_the_manage_scope_is_refused(db: TestDatabase) {
         list(&fixture, &bearer).await.iter().filter(|t| t["type"] == "personal").count(),
         0,
         "nothing created"
+    );
+}
+
+async fn a_token_made_through_a_grant_ends_no_later_and_with_it(db: TestDatabase) {
+    let fixture = Fixture::new(db).await;
+    // An access token without a refresh token: its grant ends with it, ten minutes from now.
+    let short =
+        tokens_for(&fixture, "openid latchkey:tokens").await["access_token"].as_str().unwrap().to_owned();
+    let capped = create(&fixture, &short, json!({"name": "wants a month", "ttl": "30d"})).await;
+    assert_eq!(capped["expiresAt"], (START + 600) * 1000, "no later than the grant it was made through");
+    let unbounded = create(&fixture, &short, json!({"name": "wants forever"})).await;
+    assert_eq!(unbounded["expiresAt"], (START + 600) * 1000);
+
+    // Through a grant with a refresh token: resetting the client ends the tokens made through it.
+    let long = alice(&fixture).await;
+    let derived = create(&fixture, &long, json!({"name": "derived"})).await;
+    let standalone = fixture
+        .app
+        .http
+        .post(fixture.url("/admin/tokens"))
+        .bearer_auth(crate::support::ADMIN_TOKEN)
+        .json(&json!({"username": "alice", "name": "made by an operator", "scopes": ["openid"]}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert!(fixture.userinfo(derived["token"].as_str().unwrap()).await["sub"].is_string());
+    let reset = fixture
+        .app
+        .http
+        .post(fixture.url("/admin/clients/app/revoke"))
+        .bearer_auth(crate::support::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 200);
+    assert!(
+        fixture.userinfo(derived["token"].as_str().unwrap()).await["sub"].is_null(),
+        "ended with its client"
+    );
+    assert!(
+        fixture.userinfo(standalone["token"].as_str().unwrap()).await["sub"].is_string(),
+        "unrelated: kept"
     );
 }

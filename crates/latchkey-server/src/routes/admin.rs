@@ -177,7 +177,13 @@ pub async fn create_token(
     let scope = Scope::from_tokens(token.scopes.unwrap_or_default()).map_err(bad_request)?;
     let data = personal::check_data(token.data.unwrap_or_else(|| Value::Object(Default::default())))
         .map_err(bad_request)?;
-    let new = NewToken { name: token.name, scope, expires: expiry(token.ttl, token.expires_at, now)?, data };
+    let new = NewToken {
+        name: token.name,
+        scope,
+        expires: expiry(token.ttl, token.expires_at, now)?,
+        data,
+        derived_from: None,
+    };
     let issuer = state.issuer.as_str().to_owned();
     let created = state
         .store

@@ -224,7 +224,8 @@ pub(crate) fn expiry(
 }
 
 /// `POST /api/tokens`: a personal token of the caller. Its scopes may not exceed those of the token making
-/// the request. The secret is in this response and nowhere else, ever.
+/// the request (and leave out `latchkey:tokens` unless asked for); it ends no later than the grant of that
+/// token, and with it. The secret is in this response and nowhere else, ever.
 pub async fn create(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -233,8 +234,10 @@ pub async fn create(
     let (caller, owner) = owner_or_401!(request, state);
     let body: CreateBody = parse_body(&request, &body)?;
     let now = state.clock.now();
+    // By default a new token may do what the caller may, except make more tokens: that must be asked for.
     let scope = match body.scopes {
-        None => caller.scope.clone(),
+        None => Scope::from_tokens(caller.scope.iter().filter(|scope| *scope != personal::MANAGE_SCOPE))
+            .map_err(bad_request)?,
         Some(scopes) => Scope::from_tokens(&scopes).map_err(bad_request)?,
     };
     if !scope.is_subset_of(&caller.scope) {
@@ -242,7 +245,14 @@ pub async fn create(
     }
     let data = personal::check_data(body.data.unwrap_or_else(|| Value::Object(Default::default())))
         .map_err(bad_request)?;
-    let new = NewToken { name: body.name, scope, expires: expiry(body.ttl, body.expires_at, now)?, data };
+    // A token may not outlive the grant of the token that made it, and ends with that grant.
+    let expires = match (expiry(body.ttl, body.expires_at, now)?, personal::end_of(&caller)) {
+        (Some(asked), Some(ceiling)) => Some(asked.min(ceiling)),
+        (None, ceiling) => ceiling,
+        (asked, None) => asked,
+    };
+    let new =
+        NewToken { name: body.name, scope, expires, data, derived_from: Some(caller.family_id.clone()) };
     let issuer = state.issuer.as_str().to_owned();
     let created = state
         .store

@@ -20,7 +20,8 @@ pub struct TokenRetention {
 }
 
 impl Repo<'_> {
-    /// Deletes token records nothing can use any more: revoked before `revoked_before`; or not revoked,
+    /// Deletes token records nothing can use any more: revoked before `revoked_before` with no live record
+    /// left in their refresh family; or not revoked,
     /// begun before `abandoned_before`, and with every credential gone or expired (an access token expired
     /// or never issued, a refresh token with an expiry that passed or never issued, a code expired or never
     /// issued). A credential without an expiry (a refresh token, a personal token) keeps its record.
@@ -36,7 +37,16 @@ impl Repo<'_> {
             .and(access_gone)
             .and(refresh_gone)
             .and(code_gone);
-        let long_revoked = dsl::revoked_at.lt(retention.revoked_before.unix_seconds());
+        // A revoked record is the evidence that its refresh token was rotated away: while any record of its
+        // family is still live, presenting the old token again must be recognised as reuse.
+        let family = diesel::alias!(tokens as family);
+        let family_live = diesel::dsl::exists(
+            family
+                .filter(family.field(dsl::family_id).eq(dsl::family_id))
+                .filter(family.field(dsl::revoked_at).is_null()),
+        );
+        let long_revoked =
+            dsl::revoked_at.lt(retention.revoked_before.unix_seconds()).and(diesel::dsl::not(family_live));
         let doomed: Vec<String> =
             dsl::tokens.select(dsl::id).filter(long_revoked.or(unusable)).limit(batch).load(self.conn)?;
         let deleted = diesel::delete(dsl::tokens.filter(dsl::id.eq_any(doomed))).execute(self.conn)?;

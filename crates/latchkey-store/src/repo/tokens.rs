@@ -267,10 +267,18 @@ impl Repo<'_> {
         Ok(revoked as u64)
     }
 
-    /// Revokes every live record of a client; returns how many were revoked.
+    /// Revokes every live record of a client, and every personal token made through one of its grants;
+    /// returns how many were revoked.
     pub fn revoke_client(&mut self, client_id: &ClientId, now: Timestamp) -> Result<u64, StoreError> {
-        let live =
-            dsl::tokens.filter(dsl::client_id.eq(client_id.as_str())).filter(dsl::revoked_at.is_null());
+        let family = diesel::alias!(crate::schema::tokens as family);
+        let made_through_client = dsl::grant_type.eq("T").and(diesel::dsl::exists(
+            family
+                .filter(family.field(dsl::family_id).eq(dsl::family_id))
+                .filter(family.field(dsl::client_id).eq(client_id.as_str())),
+        ));
+        let live = dsl::tokens
+            .filter(dsl::client_id.eq(client_id.as_str()).or(made_through_client))
+            .filter(dsl::revoked_at.is_null());
         let revoked = diesel::update(live).set(dsl::revoked_at.eq(now.unix_seconds())).execute(self.conn)?;
         Ok(revoked as u64)
     }
