@@ -42,8 +42,8 @@ impl AppState {
         &self,
         repo: &mut latchkey_store::Repo<'_>,
         now: latchkey_model::Timestamp,
-    ) -> Result<Keyring, latchkey_core::keys::KeyError> {
-        Keyring::rotate_for_clients(repo, &self.kek, now, &mut rand::rngs::OsRng)
+    ) -> Result<Keyring, StoreError> {
+        Keyring::rotate_in_transaction(repo, &self.kek, now, &mut rand::rngs::OsRng)
     }
 
     /// Signs with `keys` from now on (other instances reload within a minute).

@@ -312,9 +312,8 @@ pub fn keys_rotate(config: &Config, out: &mut impl Write) -> Result<(), CommandE
     let kek = config.key_encryption_key(&issuer).map_err(invalid)?;
     let store = open_store(config)?;
     let now = SystemClock.now();
-    let rotated =
-        store.write(|repo| Ok(Keyring::rotate_for_clients(repo, &kek, now, &mut rand::rngs::OsRng)))?;
-    let keyring = rotated.map_err(invalid)?;
+    let keyring =
+        store.write(|repo| Keyring::rotate_in_transaction(repo, &kek, now, &mut rand::rngs::OsRng))?;
     writeln!(out, "signing keys rotated; published key ids: {}", keyring.kids().join(" "))?;
     writeln!(out, "running servers pick the new keys up within a minute")?;
     Ok(())

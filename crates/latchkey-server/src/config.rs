@@ -10,8 +10,9 @@ use std::time::Duration;
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://latchkey.db";
 
-/// The TOML file: every key optional, unknown keys refused (a typo must not be silently ignored).
-#[derive(Debug, Default, Deserialize)]
+/// The TOML file: every key optional, unknown keys refused (a typo must not be silently ignored). `Debug`
+/// shows whether a secret is set, never the secret.
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub bind: Option<String>,
@@ -26,6 +27,61 @@ pub struct FileConfig {
     pub key_encryption_key: Option<String>,
     pub admin_token: Option<String>,
     pub janitor_interval_seconds: Option<u64>,
+}
+
+fn secret_set(secret: &Option<String>) -> Option<&'static str> {
+    secret.as_ref().map(|_| "(set)")
+}
+
+impl fmt::Debug for FileConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileConfig")
+            .field("bind", &self.bind)
+            .field("database_url", &self.database_url)
+            .field("issuer", &self.issuer)
+            .field("demo", &self.demo)
+            .field("log", &self.log)
+            .field("log_format", &self.log_format)
+            .field("database_max_connections", &self.database_max_connections)
+            .field("database_connect_timeout_ms", &self.database_connect_timeout_ms)
+            .field("sqlite_busy_timeout_ms", &self.sqlite_busy_timeout_ms)
+            .field("key_encryption_key", &secret_set(&self.key_encryption_key))
+            .field("admin_token", &secret_set(&self.admin_token))
+            .field("janitor_interval_seconds", &self.janitor_interval_seconds)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database_url", &self.database_url)
+            .field("issuer", &self.issuer)
+            .field("demo", &self.demo)
+            .field("log", &self.log)
+            .field("log_format", &self.log_format)
+            .field("store", &self.store)
+            .field("key_encryption_key", &secret_set(&self.key_encryption_key))
+            .field("admin_token", &self.admin_token)
+            .field("janitor_interval", &self.janitor_interval)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Overrides {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Overrides")
+            .field("bind", &self.bind)
+            .field("database_url", &self.database_url)
+            .field("issuer", &self.issuer)
+            .field("demo", &self.demo)
+            .field("log", &self.log)
+            .field("log_format", &self.log_format)
+            .field("key_encryption_key", &secret_set(&self.key_encryption_key))
+            .field("admin_token", &secret_set(&self.admin_token))
+            .finish()
+    }
 }
 
 impl FileConfig {
@@ -123,8 +179,8 @@ impl fmt::Debug for Issuer {
     }
 }
 
-/// Everything resolved, validated and ready to use.
-#[derive(Debug, Clone)]
+/// Everything resolved, validated and ready to use. `Debug` never shows a secret.
+#[derive(Clone)]
 pub struct Config {
     pub bind: String,
     pub database_url: DatabaseUrl,
@@ -195,7 +251,7 @@ impl Config {
 }
 
 /// What the command line and environment said; `None` where they said nothing.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct Overrides {
     pub bind: Option<String>,
     pub database_url: Option<String>,
@@ -262,6 +318,17 @@ mod tests {
         assert!(resolve(Overrides::default(), file).unwrap().admin_token.unwrap().verify(token));
         let file: FileConfig = toml::from_str("admin_token = \"too short\"").unwrap();
         assert!(resolve(Overrides::default(), file).is_err(), "a weak credential stops the start");
+        let kek = "a-key-encryption-key-that-must-not-show-0123";
+        let file: FileConfig =
+            toml::from_str(&format!("admin_token = \"{token}\"\nkey_encryption_key = \"{kek}\"")).unwrap();
+        let overrides = Overrides { admin_token: Some(token.into()), ..Overrides::default() };
+        for shown in [
+            format!("{file:?}"),
+            format!("{overrides:?}"),
+            format!("{:?}", resolve(overrides.clone(), file).unwrap()),
+        ] {
+            assert!(!shown.contains(token) && !shown.contains(kek), "{shown}");
+        }
     }
 
     #[test]

@@ -78,6 +78,8 @@ async fn the_admin_api_wants_its_credential(db: TestDatabase) {
     assert_eq!(basic.send().await.unwrap().status(), 401, "only as a bearer credential");
     // Unknown admin paths do not reveal the API's shape to the unauthenticated.
     assert_eq!(admin(&fixture, "/admin/nothing", None).await.status(), 401);
+    let wrong_method = fixture.app.http.put(fixture.url("/admin/users")).send().await.unwrap();
+    assert_eq!(wrong_method.status(), 401, "not 405: the method of a real path is not told either");
     assert_eq!(admin(&fixture, "/admin/nothing", Some(ADMIN_TOKEN)).await.status(), 404);
     assert_eq!(admin(&fixture, "/admin/users/nobody/revoke", Some(ADMIN_TOKEN)).await.status(), 404);
     assert_eq!(admin(&fixture, "/admin/clients/nothing/revoke", Some(ADMIN_TOKEN)).await.status(), 404);

@@ -6,7 +6,6 @@ use crate::app::AppState;
 use crate::http_error::HttpError;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use latchkey_core::keys::KeyError;
 use latchkey_core::revoke_all;
 use latchkey_model::{ClientId, Username};
 use latchkey_store::StoreError;
@@ -24,6 +23,26 @@ fn require_admin(request: &HttpRequest, state: &AppState) -> Result<(), HttpErro
         (Some(expected), Some(presented)) if expected.verify(presented) => Ok(()),
         _ => Err(HttpError::Unauthorized),
     }
+}
+
+/// In front of everything under `/admin`, so that no answer (a 404, a 405 for a wrong method) reveals the
+/// API's shape to a caller without the credential.
+pub async fn guard(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    use actix_web::ResponseError;
+    let allowed = request
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| require_admin(request.request(), state).is_ok());
+    if !allowed {
+        let response = HttpError::Unauthorized.error_response();
+        return Ok(request.into_response(response).map_into_right_body());
+    }
+    next.call(request).await.map(actix_web::dev::ServiceResponse::map_into_left_body)
 }
 
 fn no_store(mut response: HttpResponse) -> HttpResponse {
@@ -71,16 +90,10 @@ pub async fn rotate_keys(
     require_admin(&request, &state)?;
     let now = state.clock.now();
     let rotating = state.clone();
-    let rotated = state.store.write_async(move |repo| Ok(rotating.rotate_keys(repo, now))).await?;
-    match rotated {
-        Ok(keys) => {
-            let kids: Vec<String> = keys.kids().into_iter().map(str::to_owned).collect();
-            state.use_keys(keys);
-            Ok(no_store(HttpResponse::Ok().json(serde_json::json!({ "kids": kids }))))
-        }
-        Err(KeyError::Store(error)) => Err(HttpError::Store(error)),
-        Err(other) => Err(HttpError::Internal(other.to_string())),
-    }
+    let keys = state.store.write_async(move |repo| rotating.rotate_keys(repo, now)).await?;
+    let kids: Vec<String> = keys.kids().into_iter().map(str::to_owned).collect();
+    state.use_keys(keys);
+    Ok(no_store(HttpResponse::Ok().json(serde_json::json!({ "kids": kids }))))
 }
 
 /// Anything else under `/admin`: 401 without the credential (so the API's shape is not probed), else 404.
@@ -224,8 +237,12 @@ pub async fn amend_token(
     let body: AmendBody = parse_body(&request, &body)?;
     let mut record = any_token(&state, &id).await?;
     personal::amend(&mut record, body.name.as_deref(), body.data).map_err(bad_request)?;
-    let saved = record.clone();
-    state.store.write_async(move |repo| repo.update_token(&saved)).await?;
+    let (id, name, properties) = (record.id.clone(), record.name.clone(), record.properties.clone());
+    let live =
+        state.store.write_async(move |repo| repo.amend_token(&id, name.as_deref(), &properties)).await?;
+    if !live {
+        return Err(HttpError::NotFound);
+    }
     Ok(json(StatusCode::OK, TokenView::of(&record)))
 }
 

@@ -58,6 +58,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/admin")
+                .wrap(actix_web::middleware::from_fn(admin::guard))
                 .route("/users", web::get().to(admin::list_users))
                 .route("/users", web::post().to(admin::create_user))
                 .route("/users/{username}", web::get().to(admin::get_user))

@@ -127,7 +127,9 @@ pub async fn list(
         Some(cursor) => PageRequest::after(limit, Cursor::from_opaque(cursor)),
         None => PageRequest::first(limit),
     };
-    let found = state.store.read_async(move |repo| repo.list_live_tokens_by_username(&owner, &page)).await?;
+    let now = state.clock.now();
+    let found =
+        state.store.read_async(move |repo| repo.list_live_tokens_by_username(&owner, now, &page)).await?;
     let tokens: Vec<TokenView> = found.items.iter().map(TokenView::of).collect();
     let next = found.next.map(|cursor| cursor.as_str().to_owned());
     Ok(json(StatusCode::OK, serde_json::json!({ "tokens": tokens, "next": next })))
@@ -149,8 +151,11 @@ async fn own_token(
         Err(StoreError::NotFound) => return Ok(None),
         Err(error) => return Err(error.into()),
     };
-    let live =
-        !record.is_revoked() && (record.access_token_hash.is_some() || record.refresh_token_hash.is_some());
+    let now = state.clock.now();
+    let refresh_live = record.refresh_token_hash.is_some()
+        && !record.is_revoked()
+        && record.refresh_token_expires.is_none_or(|at| !at.has_passed(now));
+    let live = record.access_token_is_active(now) || refresh_live;
     Ok((live && record.username.as_ref() == Some(owner)).then_some(record))
 }
 
@@ -295,8 +300,12 @@ pub async fn amend(
         return Err(HttpError::NotFound);
     };
     personal::amend(&mut record, body.name.as_deref(), body.data).map_err(bad_request)?;
-    let saved = record.clone();
-    state.store.write_async(move |repo| repo.update_token(&saved)).await?;
+    let (id, name, properties) = (record.id.clone(), record.name.clone(), record.properties.clone());
+    let live =
+        state.store.write_async(move |repo| repo.amend_token(&id, name.as_deref(), &properties)).await?;
+    if !live {
+        return Err(HttpError::NotFound);
+    }
     Ok(json(StatusCode::OK, TokenView::of(&record)))
 }
 

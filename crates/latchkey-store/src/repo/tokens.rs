@@ -117,16 +117,24 @@ impl Repo<'_> {
         username: &Username,
         page: &PageRequest,
     ) -> Result<Page<TokenRecord>, StoreError> {
-        self.list_tokens(Owner::User(username), page, false)
+        self.list_tokens(Owner::User(username), page)
     }
 
-    /// A user's tokens still in force (not revoked, holding an access or refresh token), newest first.
+    /// A user's tokens still in force at `now`, newest first.
     pub fn list_live_tokens_by_username(
         &mut self,
         username: &Username,
+        now: Timestamp,
         page: &PageRequest,
     ) -> Result<Page<TokenRecord>, StoreError> {
-        self.list_tokens(Owner::User(username), page, true)
+        let query = TokenQuery {
+            username: Some(username.clone()),
+            client_id: None,
+            kind: None,
+            active: Some(true),
+            now,
+        };
+        self.query_tokens(&query, page)
     }
 
     /// A client's records, newest first.
@@ -135,21 +143,10 @@ impl Repo<'_> {
         client_id: &ClientId,
         page: &PageRequest,
     ) -> Result<Page<TokenRecord>, StoreError> {
-        self.list_tokens(Owner::Client(client_id), page, false)
+        self.list_tokens(Owner::Client(client_id), page)
     }
 
-    fn list_tokens(
-        &mut self,
-        owner: Owner<'_>,
-        page: &PageRequest,
-        live_only: bool,
-    ) -> Result<Page<TokenRecord>, StoreError> {
-        use diesel::expression::AsExpression;
-        let everything = AsExpression::<diesel::sql_types::Bool>::as_expression(live_only).eq(false);
-        let live = dsl::revoked_at
-            .is_null()
-            .and(dsl::access_token_hash.is_not_null().or(dsl::refresh_token_hash.is_not_null()));
-        let wanted = everything.or(live);
+    fn list_tokens(&mut self, owner: Owner<'_>, page: &PageRequest) -> Result<Page<TokenRecord>, StoreError> {
         let after = page.after.as_ref().map(decode_cursor).transpose()?;
         // Seek on (created_at, id) descending: the composite indexes make every page cost the same.
         let (created, id) = after.unwrap_or((i64::MAX, String::new()));
@@ -159,7 +156,6 @@ impl Repo<'_> {
         let rows = match owner {
             Owner::User(username) => dsl::tokens
                 .filter(dsl::username.eq(username.as_str()))
-                .filter(wanted)
                 .filter(seek)
                 .order(order)
                 .limit(limit)
@@ -167,7 +163,6 @@ impl Repo<'_> {
                 .load(self.conn)?,
             Owner::Client(client_id) => dsl::tokens
                 .filter(dsl::client_id.eq(client_id.as_str()))
-                .filter(wanted)
                 .filter(seek)
                 .order(order)
                 .limit(limit)
@@ -236,6 +231,22 @@ impl Repo<'_> {
             .select(TokenRow::as_select())
             .load(self.conn)?;
         Ok(into_page(records(rows)?, page, cursor_of))
+    }
+
+    /// Replaces a live token's name and properties, and nothing else, so that a rename racing with the
+    /// token's own use (a code redeemed, a token rotated) cannot undo it. Returns whether the token was live.
+    pub fn amend_token(
+        &mut self,
+        id: &RecordId,
+        name: Option<&str>,
+        properties: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<bool, StoreError> {
+        let properties =
+            serde_json::to_string(properties).map_err(|e| StoreError::InvalidInput(e.to_string()))?;
+        let changed = diesel::update(dsl::tokens.find(id.as_str()).filter(dsl::revoked_at.is_null()))
+            .set((dsl::name.eq(name), dsl::properties.eq(properties)))
+            .execute(self.conn)?;
+        Ok(changed == 1)
     }
 
     /// Notes that a token was used at `now`, unless that was already noted less than `resolution` seconds ago:
