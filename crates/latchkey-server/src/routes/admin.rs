@@ -235,15 +235,7 @@ pub async fn amend_token(
 ) -> Result<HttpResponse, HttpError> {
     require_admin(&request, &state)?;
     let body: AmendBody = parse_body(&request, &body)?;
-    let mut record = any_token(&state, &id).await?;
-    personal::amend(&mut record, body.name.as_deref(), body.data).map_err(bad_request)?;
-    let (id, name, properties) = (record.id.clone(), record.name.clone(), record.properties.clone());
-    let live =
-        state.store.write_async(move |repo| repo.amend_token(&id, name.as_deref(), &properties)).await?;
-    if !live {
-        return Err(HttpError::NotFound);
-    }
-    Ok(json(StatusCode::OK, TokenView::of(&record)))
+    owner_tokens::rename(&state, any_token(&state, &id).await?, body).await
 }
 
 /// `DELETE /admin/tokens/{id}`: revoked at once.

@@ -296,9 +296,18 @@ pub async fn amend(
 ) -> Result<HttpResponse, HttpError> {
     let (caller, owner) = owner_or_401!(request, state);
     let body: AmendBody = parse_body(&request, &body)?;
-    let Some(mut record) = own_token(&state, &caller, &owner, &id).await? else {
+    let Some(record) = own_token(&state, &caller, &owner, &id).await? else {
         return Err(HttpError::NotFound);
     };
+    rename(&state, record, body).await
+}
+
+/// Applies a PATCH to a token: its name and custom data, nothing else.
+pub(crate) async fn rename(
+    state: &AppState,
+    mut record: TokenRecord,
+    body: AmendBody,
+) -> Result<HttpResponse, HttpError> {
     personal::amend(&mut record, body.name.as_deref(), body.data).map_err(bad_request)?;
     let (id, name, properties) = (record.id.clone(), record.name.clone(), record.properties.clone());
     let live =
