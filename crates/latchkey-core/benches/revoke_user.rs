@@ -7,10 +7,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use latchkey_core::revoke_all;
-use latchkey_model::{
-    Client, ClientCredentials, ClientId, GrantType, PasswordHash, PlainSecret, RecordId, Scope, SecretKind,
-    Timestamp, TokenRecord, User, Username,
-};
+use latchkey_model::{GrantType, PlainSecret, RecordId, Scope, SecretKind, Timestamp, TokenRecord, Username};
 use latchkey_store::testing::TestDatabase;
 use latchkey_store::Store;
 use std::time::{Duration, Instant};
@@ -23,31 +20,8 @@ fn size() -> u64 {
 
 fn populated(db: &TestDatabase, size: u64) -> Store {
     let store = db.open().unwrap();
-    let client = Client {
-        id: ClientId::parse("bench").unwrap(),
-        name: "bench".into(),
-        credentials: ClientCredentials::Public,
-        redirect_uris: vec![],
-        grant_types: [GrantType::ClientCredentials].into(),
-        scope: Scope::empty(),
-        access_token_ttl_seconds: 3600,
-        refresh_token_ttl_seconds: None,
-        id_token_signing_alg: Default::default(),
-        created_at: NOW,
-        updated_at: NOW,
-    };
-    let users = ["alice", "bob"].map(|name| User {
-        username: Username::parse(name).unwrap(),
-        subject: format!("sub-{name}"),
-        password_hash: PasswordHash::from_phc("$argon2id$unused"),
-        email: None,
-        email_verified: false,
-        name: None,
-        claims: serde_json::Map::new(),
-        disabled: false,
-        created_at: NOW,
-        updated_at: NOW,
-    });
+    let client = latchkey_store::testing::bare_client("bench", NOW);
+    let users = ["alice", "bob"].map(|name| latchkey_store::testing::bare_user(name, NOW));
     store
         .write(|repo| {
             repo.insert_client(&client)?;

@@ -3,8 +3,7 @@
 
 use latchkey_core::janitor::{sweep, Swept};
 use latchkey_model::{
-    Client, ClientCredentials, ClientId, GrantType, PasswordHash, RecordId, Scope, SecretHash, Session,
-    Timestamp, TokenRecord, User, Username,
+    ClientId, GrantType, RecordId, Scope, SecretHash, Session, Timestamp, TokenRecord, Username,
 };
 use latchkey_store::testing::TestDatabase;
 use latchkey_store::{Store, StoreError};
@@ -65,31 +64,8 @@ fn seeded(db: &TestDatabase) -> Store {
     let store = db.open().unwrap();
     store
         .write(|repo| {
-            repo.insert_client(&Client {
-                id: ClientId::parse("app").unwrap(),
-                name: "app".into(),
-                credentials: ClientCredentials::Public,
-                redirect_uris: vec![],
-                grant_types: [GrantType::AuthorizationCode].into(),
-                scope: Scope::parse("openid").unwrap(),
-                access_token_ttl_seconds: 600,
-                refresh_token_ttl_seconds: None,
-                id_token_signing_alg: Default::default(),
-                created_at: NOW,
-                updated_at: NOW,
-            })?;
-            repo.insert_user(&User {
-                username: Username::parse("alice").unwrap(),
-                subject: "sub-alice".into(),
-                password_hash: PasswordHash::from_phc("$argon2id$unused"),
-                email: None,
-                email_verified: false,
-                name: None,
-                claims: serde_json::Map::new(),
-                disabled: false,
-                created_at: NOW,
-                updated_at: NOW,
-            })
+            repo.insert_client(&latchkey_store::testing::bare_client("app", NOW))?;
+            repo.insert_user(&latchkey_store::testing::bare_user("alice", NOW))
         })
         .unwrap();
     store

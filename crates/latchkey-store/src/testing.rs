@@ -162,6 +162,43 @@ macro_rules! on_both_backends {
     };
 }
 
+/// A public client with no grant of its own: something for token records to belong to in tests and
+/// benchmarks that do not go through registration.
+#[allow(clippy::panic)] // Test support only: a bad literal here is a bug in the test.
+pub fn bare_client(id: &str, now: latchkey_model::Timestamp) -> latchkey_model::Client {
+    latchkey_model::Client {
+        id: latchkey_model::ClientId::parse(id).unwrap_or_else(|e| panic!("test client id {id:?}: {e}")),
+        name: id.to_owned(),
+        credentials: latchkey_model::ClientCredentials::Public,
+        redirect_uris: Vec::new(),
+        grant_types: Default::default(),
+        scope: latchkey_model::Scope::empty(),
+        access_token_ttl_seconds: 600,
+        refresh_token_ttl_seconds: None,
+        id_token_signing_alg: Default::default(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// A user whose password can never match (no Argon2 work): for records that need an owner.
+#[allow(clippy::panic)] // Test support only: a bad literal here is a bug in the test.
+pub fn bare_user(name: &str, now: latchkey_model::Timestamp) -> latchkey_model::User {
+    latchkey_model::User {
+        username: latchkey_model::Username::parse(name)
+            .unwrap_or_else(|e| panic!("test username {name:?}: {e}")),
+        subject: format!("sub-{name}"),
+        password_hash: latchkey_model::PasswordHash::from_phc("$argon2id$unused"),
+        email: None,
+        email_verified: false,
+        name: None,
+        claims: serde_json::Map::new(),
+        disabled: false,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

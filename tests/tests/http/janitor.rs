@@ -2,9 +2,7 @@
 
 use crate::on_both_backends;
 use crate::support::{TestApp, TestDatabase};
-use latchkey_model::{
-    Client, ClientCredentials, ClientId, GrantType, RecordId, Scope, SecretHash, Timestamp, TokenRecord,
-};
+use latchkey_model::{ClientId, GrantType, RecordId, SecretHash, Timestamp, TokenRecord};
 use latchkey_store::StoreError;
 use std::time::{Duration, Instant};
 
@@ -27,19 +25,7 @@ async fn the_server_deletes_expired_tokens_in_the_background(db: TestDatabase) {
     };
     let expired = record(long_ago.plus_seconds(600));
     let live = record(Timestamp::from_unix_seconds(4_000_000_000));
-    let client = Client {
-        id: ClientId::parse("svc").unwrap(),
-        name: "svc".into(),
-        credentials: ClientCredentials::Public,
-        redirect_uris: vec![],
-        grant_types: [GrantType::ClientCredentials].into(),
-        scope: Scope::empty(),
-        access_token_ttl_seconds: 600,
-        refresh_token_ttl_seconds: None,
-        id_token_signing_alg: Default::default(),
-        created_at: long_ago,
-        updated_at: long_ago,
-    };
+    let client = latchkey_store::testing::bare_client("svc", long_ago);
     let (seed_expired, seed_live) = (expired.clone(), live.clone());
     store
         .write(move |repo| {

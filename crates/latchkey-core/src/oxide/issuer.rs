@@ -209,18 +209,7 @@ mod tests {
         store
             .write(|repo| {
                 repo.insert_client(&client)?;
-                repo.insert_user(&latchkey_model::User {
-                    username: Username::parse("alice").unwrap(),
-                    subject: "s-alice".into(),
-                    password_hash: latchkey_model::PasswordHash::from_phc("$argon2id$unused"),
-                    email: None,
-                    email_verified: false,
-                    name: None,
-                    claims: serde_json::Map::new(),
-                    disabled: false,
-                    created_at: NOW,
-                    updated_at: NOW,
-                })?;
+                repo.insert_user(&latchkey_store::testing::bare_user("alice", NOW))?;
                 repo.insert_token(&record)?;
                 let keyring = Keyring::load_or_create(repo, &kek, NOW, &mut rand::rngs::OsRng).unwrap();
                 let mut rng = rand::rngs::OsRng;
