@@ -184,12 +184,6 @@ impl Repo<'_> {
         let flag = |value: bool| AsExpression::<Bool>::as_expression(value);
         let now = query.now.unix_seconds();
 
-        let user = query.username.as_ref().map(|u| u.as_str().to_owned());
-        let by_user = flag(user.is_none()).eq(true).or(dsl::username.eq(user.clone().unwrap_or_default()));
-        let client = query.client_id.as_ref().map(|c| c.as_str().to_owned());
-        let by_client =
-            flag(client.is_none()).eq(true).or(dsl::client_id.eq(client.clone().unwrap_or_default()));
-
         let wants = |kind: TokenKind| flag(query.kind.is_none_or(|wanted| wanted == kind)).eq(true);
         let personal_grant = dsl::grant_type.eq("T");
         let by_kind = wants(TokenKind::Personal)
@@ -220,9 +214,16 @@ impl Repo<'_> {
         let after = page.after.as_ref().map(decode_cursor).transpose()?;
         let (created, id) = after.unwrap_or((i64::MAX, String::new()));
         let seek = dsl::created_at.lt(created).or(dsl::created_at.eq(created).and(dsl::id.lt(id)));
-        let rows = dsl::tokens
-            .filter(by_user)
-            .filter(by_client)
+        // Owner filters are added only when given, so that the (owner, created_at, id) indexes serve them.
+        let mut rows =
+            dsl::tokens.into_boxed::<<crate::connection::AnyConnection as diesel::Connection>::Backend>();
+        if let Some(username) = &query.username {
+            rows = rows.filter(dsl::username.eq(username.as_str().to_owned()));
+        }
+        if let Some(client_id) = &query.client_id {
+            rows = rows.filter(dsl::client_id.eq(client_id.as_str().to_owned()));
+        }
+        let rows = rows
             .filter(by_kind)
             .filter(by_activity)
             .filter(seek)
