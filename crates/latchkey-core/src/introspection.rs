@@ -109,10 +109,7 @@ pub fn introspect(
     }
     let (live, expires) = match kind {
         TokenKind::AccessToken => (record.access_token_is_active(now), record.access_token_expires),
-        TokenKind::RefreshToken => (
-            !record.is_revoked() && record.refresh_token_expires.is_none_or(|at| !at.has_passed(now)),
-            record.refresh_token_expires,
-        ),
+        TokenKind::RefreshToken => (record.refresh_token_is_active(now), record.refresh_token_expires),
     };
     if !live {
         return Ok(Introspection::inactive());

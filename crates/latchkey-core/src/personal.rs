@@ -190,11 +190,6 @@ pub fn create(
     Ok(Ok((record, secret)))
 }
 
-/// What kind of token a record stands for, as listed.
-pub fn kind(record: &TokenRecord) -> &'static str {
-    record.kind().as_str()
-}
-
 /// How the token came to be: the grant, or who created a personal token.
 pub fn origin(record: &TokenRecord) -> String {
     match record.properties.get(ORIGIN_PROPERTY).and_then(Value::as_str) {
@@ -252,7 +247,7 @@ pub struct TokenView {
 
 impl TokenView {
     pub fn of(record: &TokenRecord) -> Self {
-        let kind = kind(record);
+        let kind = record.kind().as_str();
         // The credential that lasts longest decides when the token as a whole is gone.
         let expires = match kind {
             "oauth2-refresh" => record.refresh_token_expires,

@@ -2,7 +2,7 @@
 //! leaked client secret, or an app reset. Each runs in the caller's one transaction, so it either happens
 //! completely or not at all.
 
-use latchkey_model::{ClientId, Timestamp, Username};
+use latchkey_model::{ClientId, Timestamp, TokenRecord, Username};
 use latchkey_store::{Repo, StoreError};
 use serde::Serialize;
 
@@ -29,6 +29,17 @@ pub fn user(
     let revoked = repo.revoke_user(username, now)?;
     let sessions = repo.delete_user_sessions(username)?;
     Ok(Some(UserRevocation { revoked, sessions }))
+}
+
+/// Ends one token at `now`. A record holding a refresh token takes its whole grant with it (every rotation,
+/// every token made through it), as RFC 7009 §2.1 has for a revoked refresh token. Returns how many records
+/// were revoked.
+pub fn token(repo: &mut Repo<'_>, record: &TokenRecord, now: Timestamp) -> Result<u64, StoreError> {
+    if record.refresh_token_hash.is_some() {
+        repo.revoke_family(&record.family_id, now)
+    } else {
+        repo.revoke_token(&record.id, now).map(u64::from)
+    }
 }
 
 /// Revokes every token record of `client_id` (an app reset); other clients' tokens are untouched. `None`

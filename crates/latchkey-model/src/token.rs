@@ -281,6 +281,18 @@ impl TokenRecord {
         self.revoked_at.is_some()
     }
 
+    /// Whether the refresh token of this record may be used at `now`.
+    pub fn refresh_token_is_active(&self, now: Timestamp) -> bool {
+        !self.is_revoked()
+            && self.refresh_token_hash.is_some()
+            && self.refresh_token_expires.is_none_or(|expires| !expires.has_passed(now))
+    }
+
+    /// Whether anything of this record still works at `now`: its access token or its refresh token.
+    pub fn in_force(&self, now: Timestamp) -> bool {
+        self.access_token_is_active(now) || self.refresh_token_is_active(now)
+    }
+
     /// Whether the access token of this record may be used at `now`.
     pub fn access_token_is_active(&self, now: Timestamp) -> bool {
         !self.is_revoked()
@@ -292,6 +304,31 @@ impl TokenRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_is_in_force_while_either_token_is() {
+        let now = Timestamp::from_unix_seconds(1_000);
+        let mut record = TokenRecord::new(
+            RecordId::parse("0123456789abcdef0123456789abcdef").unwrap(),
+            ClientId::parse("app").unwrap(),
+            GrantType::AuthorizationCode,
+            "https://issuer.example",
+            now,
+        );
+        assert!(!record.in_force(now), "nothing issued yet");
+        record.access_token_hash = Some(SecretHash::of("at"));
+        record.access_token_expires = Some(now.plus_seconds(60));
+        record.refresh_token_hash = Some(SecretHash::of("rt"));
+        record.refresh_token_expires = Some(now.plus_seconds(120));
+        assert!(record.in_force(now.plus_seconds(59)) && record.access_token_is_active(now.plus_seconds(59)));
+        assert!(!record.access_token_is_active(now.plus_seconds(60)));
+        assert!(record.in_force(now.plus_seconds(60)), "the refresh token still works");
+        assert!(!record.in_force(now.plus_seconds(120)));
+        record.refresh_token_expires = None;
+        assert!(record.refresh_token_is_active(now.plus_seconds(1_000_000)), "no expiry: until revoked");
+        record.revoked_at = Some(now);
+        assert!(!record.in_force(now));
+    }
 
     #[test]
     fn grant_type_letters_and_names_round_trip() {

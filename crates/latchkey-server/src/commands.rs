@@ -272,12 +272,7 @@ pub fn token_revoke(config: &Config, id: &str, out: &mut impl Write) -> Result<(
             Err(StoreError::NotFound) => return Ok(None),
             Err(error) => return Err(error),
         };
-        let count = if record.refresh_token_hash.is_some() {
-            repo.revoke_family(&record.family_id, now)?
-        } else {
-            u64::from(repo.revoke_token(&record.id, now)?)
-        };
-        Ok(Some(count))
+        latchkey_core::revoke_all::token(repo, &record, now).map(Some)
     })?;
     match revoked {
         Some(count) => Ok(writeln!(out, "{count}")?),

@@ -2,7 +2,7 @@
 
 use crate::on_both_backends;
 use crate::support::{
-    authorize_url, redirect_params, tokens_for, Fixture, TestApp, TestDatabase, ADMIN_TOKEN, APP,
+    authorize_url, redirect_params, tokens_for, tokens_via, Fixture, TestApp, TestDatabase, ADMIN_TOKEN, APP,
     APP_REDIRECT, LEGACY, OTHER, PASSWORD,
 };
 use latchkey_model::{ClientId, PageRequest, TokenRecord, Username};
@@ -148,24 +148,11 @@ async fn revoking_a_user_ends_every_token_code_and_session(db: TestDatabase) {
     assert_eq!(twice, serde_json::json!({ "revoked": 0, "sessions": 0 }));
 }
 
-/// Logs `alice` in through `client` (registered with `APP_REDIRECT`) and exchanges the code.
-async fn tokens_through(fixture: &Fixture, client: (&str, &str)) -> Value {
-    let (url, verifier) = authorize_url(&fixture.app.server.url(), client.0, APP_REDIRECT, "openid", &[]);
-    let code = redirect_params(&fixture.browser().authorize(&url, "alice").await)["code"].clone();
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", APP_REDIRECT),
-        ("code_verifier", verifier.as_str()),
-    ];
-    fixture.token(client, &form).await.json().await.unwrap()
-}
-
 async fn revoking_a_client_leaves_other_clients_alone(db: TestDatabase) {
     let fixture = Fixture::new(db).await;
-    let through_app = tokens_through(&fixture, APP).await;
-    let also_app = tokens_through(&fixture, APP).await;
-    let through_other = tokens_through(&fixture, OTHER).await;
+    let through_app = tokens_via(&fixture, APP, "openid").await;
+    let also_app = tokens_via(&fixture, APP, "openid").await;
+    let through_other = tokens_via(&fixture, OTHER, "openid").await;
     let expected = live(&fixture, all_of_client("app"));
     assert_eq!(expected, 2);
     let other_before = live(&fixture, all_of_client("other"));

@@ -328,13 +328,18 @@ pub fn authorize_url(
 
 /// Logs `alice` in through `app` and exchanges the code: the token response.
 pub async fn tokens_for(fixture: &Fixture, scope: &str) -> serde_json::Value {
-    let (url, verifier) = authorize_url(&fixture.app.server.url(), "app", APP_REDIRECT, scope, &[]);
+    tokens_via(fixture, APP, scope).await
+}
+
+/// Logs `alice` in through `client` (registered with [`APP_REDIRECT`]) and exchanges the code.
+pub async fn tokens_via(fixture: &Fixture, client: (&str, &str), scope: &str) -> serde_json::Value {
+    let (url, verifier) = authorize_url(&fixture.app.server.url(), client.0, APP_REDIRECT, scope, &[]);
     let mut browser = fixture.browser();
     let location = browser.authorize(&url, "alice").await;
     let code = redirect_params(&location)["code"].clone();
     let response = fixture
         .token(
-            APP,
+            client,
             &[
                 ("grant_type", "authorization_code"),
                 ("code", &code),

@@ -7,7 +7,9 @@ use crate::http_error::HttpError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use latchkey_core::personal::{self, NewToken, Origin, Owner, TokenView};
-use latchkey_model::{Cursor, PageRequest, RecordId, Scope, SecretHash, Timestamp, TokenRecord, Username};
+use latchkey_model::{
+    Cursor, Page, PageRequest, PlainSecret, RecordId, Scope, SecretHash, Timestamp, TokenRecord, Username,
+};
 use latchkey_store::StoreError;
 use serde::Deserialize;
 use serde_json::Value;
@@ -107,32 +109,51 @@ pub(crate) fn json(status: StatusCode, body: impl serde::Serialize) -> HttpRespo
     HttpResponse::build(status).insert_header((header::CACHE_CONTROL, "no-store")).json(body)
 }
 
+/// `limit` and `cursor` of a listing, and nothing else.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    limit: Option<u32>,
-    cursor: Option<String>,
+pub struct PageQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// A page request from `limit` and `cursor` query parameters.
+pub(crate) fn page_of(limit: Option<u32>, cursor: Option<String>) -> PageRequest {
+    let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    match cursor {
+        Some(cursor) => PageRequest::after(limit, Cursor::from_opaque(cursor)),
+        None => PageRequest::first(limit),
+    }
+}
+
+/// A page of tokens as both token APIs answer it: `{"tokens": [...], "next": cursor or null}`.
+pub(crate) fn token_page(found: &Page<TokenRecord>) -> HttpResponse {
+    let tokens: Vec<TokenView> = found.items.iter().map(TokenView::of).collect();
+    let next = found.next.as_ref().map(|cursor| cursor.as_str());
+    json(StatusCode::OK, serde_json::json!({ "tokens": tokens, "next": next }))
+}
+
+/// `201` with a new token and, this once, its secret.
+pub(crate) fn created_token(record: &TokenRecord, secret: &PlainSecret) -> Result<HttpResponse, HttpError> {
+    let mut view =
+        serde_json::to_value(TokenView::of(record)).map_err(|e| HttpError::Internal(e.to_string()))?;
+    view["token"] = Value::from(secret.expose());
+    Ok(json(StatusCode::CREATED, view))
 }
 
 /// `GET /api/tokens`: the caller's tokens in force, newest first; `next` is the cursor of the next page.
 pub async fn list(
     request: HttpRequest,
     state: web::Data<AppState>,
-    query: Result<web::Query<ListQuery>, actix_web::Error>,
+    query: Result<web::Query<PageQuery>, actix_web::Error>,
 ) -> Result<HttpResponse, HttpError> {
     let (_, owner) = owner_or_401!(request, state);
     let query = query.map_err(bad_request)?.into_inner();
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
-    let page = match query.cursor {
-        Some(cursor) => PageRequest::after(limit, Cursor::from_opaque(cursor)),
-        None => PageRequest::first(limit),
-    };
+    let page = page_of(query.limit, query.cursor);
     let now = state.clock.now();
     let found =
         state.store.read_async(move |repo| repo.list_live_tokens_by_username(&owner, now, &page)).await?;
-    let tokens: Vec<TokenView> = found.items.iter().map(TokenView::of).collect();
-    let next = found.next.map(|cursor| cursor.as_str().to_owned());
-    Ok(json(StatusCode::OK, serde_json::json!({ "tokens": tokens, "next": next })))
+    Ok(token_page(&found))
 }
 
 /// One of the caller's tokens, by id or as `current`; `None` (404) for anything else.
@@ -151,11 +172,7 @@ async fn own_token(
         Err(StoreError::NotFound) => return Ok(None),
         Err(error) => return Err(error.into()),
     };
-    let now = state.clock.now();
-    let refresh_live = record.refresh_token_hash.is_some()
-        && !record.is_revoked()
-        && record.refresh_token_expires.is_none_or(|at| !at.has_passed(now));
-    let live = record.access_token_is_active(now) || refresh_live;
+    let live = record.in_force(state.clock.now());
     Ok((live && record.username.as_ref() == Some(owner)).then_some(record))
 }
 
@@ -274,10 +291,7 @@ pub async fn create(
         })
         .await?;
     let (record, secret) = created.map_err(bad_request)?;
-    let mut view =
-        serde_json::to_value(TokenView::of(&record)).map_err(|e| HttpError::Internal(e.to_string()))?;
-    view["token"] = Value::from(secret.expose());
-    Ok(json(StatusCode::CREATED, view))
+    created_token(&record, &secret)
 }
 
 #[derive(Deserialize)]
@@ -335,15 +349,6 @@ pub async fn delete(
 /// Revokes a token for good; one holding a refresh token takes its whole grant with it.
 pub(crate) async fn end(state: &AppState, record: TokenRecord) -> Result<HttpResponse, HttpError> {
     let now = state.clock.now();
-    state
-        .store
-        .write_async(move |repo| {
-            if record.refresh_token_hash.is_some() {
-                repo.revoke_family(&record.family_id, now).map(|_| ())
-            } else {
-                repo.revoke_token(&record.id, now).map(|_| ())
-            }
-        })
-        .await?;
+    state.store.write_async(move |repo| latchkey_core::revoke_all::token(repo, &record, now)).await?;
     Ok(HttpResponse::NoContent().insert_header((header::CACHE_CONTROL, "no-store")).finish())
 }

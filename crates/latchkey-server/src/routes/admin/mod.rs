@@ -8,7 +8,6 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use latchkey_core::revoke_all;
 use latchkey_model::{ClientId, Username};
-use latchkey_model::{Cursor, PageRequest};
 use latchkey_store::StoreError;
 
 mod clients;
@@ -21,24 +20,7 @@ pub use clients::{
 pub use tokens::{amend_token, create_token, delete_token, get_token, list_tokens};
 pub use users::{amend_user, create_user, delete_user, get_user, list_users};
 
-const DEFAULT_PAGE_SIZE: u32 = 50;
-
-/// A page request from `limit` and `cursor` query parameters.
-fn page_of(limit: Option<u32>, cursor: Option<String>) -> PageRequest {
-    let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
-    match cursor {
-        Some(cursor) => PageRequest::after(limit, Cursor::from_opaque(cursor)),
-        None => PageRequest::first(limit),
-    }
-}
-
-/// `limit` and `cursor`, and nothing else.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    limit: Option<u32>,
-    cursor: Option<String>,
-}
+pub(crate) use crate::routes::owner_tokens::{page_of, PageQuery};
 
 /// Refuses the request unless it carries the admin credential.
 fn require_admin(request: &HttpRequest, state: &AppState) -> Result<(), HttpError> {

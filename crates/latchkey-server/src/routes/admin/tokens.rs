@@ -47,9 +47,7 @@ pub async fn list_tokens(
     };
     let page = page_of(filter.limit, filter.cursor);
     let found = state.store.read_async(move |repo| repo.query_tokens(&query, &page)).await?;
-    let tokens: Vec<TokenView> = found.items.iter().map(TokenView::of).collect();
-    let next = found.next.map(|cursor| cursor.as_str().to_owned());
-    Ok(json(StatusCode::OK, serde_json::json!({ "tokens": tokens, "next": next })))
+    Ok(owner_tokens::token_page(&found))
 }
 
 /// Unknown fields are refused when the rest is read as a [`CreateBody`].
@@ -95,10 +93,7 @@ pub async fn create_token(
         })
         .await?;
     let (record, secret) = created.map_err(bad_request)?;
-    let mut view =
-        serde_json::to_value(TokenView::of(&record)).map_err(|e| HttpError::Internal(e.to_string()))?;
-    view["token"] = Value::from(secret.expose());
-    Ok(json(StatusCode::CREATED, view))
+    owner_tokens::created_token(&record, &secret)
 }
 
 async fn any_token(state: &AppState, id: &str) -> Result<TokenRecord, HttpError> {
