@@ -186,6 +186,7 @@ async fn browser_logs_in_consents_and_the_relying_party_gets_verified_tokens() {
     println!("browser flow wall time: {:.2} s", started.elapsed().as_secs_f64());
 }
 
+#[cfg(feature = "legacy")]
 #[actix_web::test]
 #[ignore = "needs chromium and chromedriver: cargo test -p latchkey-tests --test browser -- --ignored"]
 async fn implicit_flow_in_the_browser_returns_verified_tokens_in_the_fragment() {

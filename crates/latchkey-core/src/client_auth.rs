@@ -4,9 +4,9 @@
 
 use crate::client_assertion::{self, ASSERTION_TYPE};
 use crate::oxide::ClientRegistrar;
-use crate::OAuthError;
+use crate::{OAuthError, Outcome};
 use latchkey_model::{Client, ClientCredentials, ClientId, Timestamp};
-use latchkey_store::{Repo, StoreError};
+use latchkey_store::Repo;
 use oxide_auth::primitives::registrar::Registrar;
 
 /// What a request offered to identify its client, as the HTTP layer found it.
@@ -44,7 +44,7 @@ pub fn authenticate_client(
     repo: &mut Repo<'_>,
     presented: &PresentedCredentials,
     context: &AuthContext,
-) -> Result<Result<Client, OAuthError>, StoreError> {
+) -> Outcome<Client> {
     let used_basic = presented.basic.is_some();
     let methods = [
         presented.basic.is_some(),
@@ -52,31 +52,36 @@ pub fn authenticate_client(
         presented.client_assertion.is_some(),
     ];
     if methods.iter().filter(|used| **used).count() > 1 {
-        return Ok(Err(OAuthError::invalid_request("use one client authentication method, not two")));
+        return Err(OAuthError::invalid_request("use one client authentication method, not two").into());
     }
     if presented.client_assertion.is_some() || presented.client_assertion_type.is_some() {
         return authenticate_assertion(repo, presented, context);
     }
     let (id, secret) = match (&presented.basic, &presented.body_client_id, &presented.body_client_secret) {
         (Some((id, _)), Some(body_id), None) if body_id != id => {
-            return Ok(Err(OAuthError::invalid_request("client_id does not match the authenticated client")));
+            return Err(
+                OAuthError::invalid_request("client_id does not match the authenticated client").into()
+            );
         }
         (Some((id, secret)), _, _) => (id.as_str(), Some(secret.as_str())),
         (None, Some(id), secret) => (id.as_str(), secret.as_deref()),
-        (None, None, _) => return Ok(Err(OAuthError::invalid_client(false))),
+        (None, None, _) => return Err(OAuthError::invalid_client(false).into()),
     };
     let Ok(client_id) = ClientId::parse(id) else {
-        return Ok(Err(OAuthError::invalid_client(used_basic)));
+        return Err(OAuthError::invalid_client(used_basic).into());
     };
     let Some(client) = repo.find_client(&client_id)? else {
         // Hash the presented secret anyway, so an unknown client takes as long as a wrong secret.
         let _ = latchkey_model::SecretHash::of(secret.unwrap_or_default());
-        return Ok(Err(OAuthError::invalid_client(used_basic)));
+        return Err(OAuthError::invalid_client(used_basic).into());
     };
     // oxide-auth's registrar seam, over this client: a constant-time comparison of SHA-256 hashes.
     let registrar = ClientRegistrar::new(&client);
     let authenticated = registrar.check(client.id.as_str(), secret.map(str::as_bytes)).is_ok();
-    Ok(if authenticated { Ok(client) } else { Err(OAuthError::invalid_client(used_basic)) })
+    if !authenticated {
+        return Err(OAuthError::invalid_client(used_basic).into());
+    }
+    Ok(client)
 }
 
 /// `private_key_jwt`: the assertion names its client in `sub`, is verified with that client's registered
@@ -85,31 +90,29 @@ fn authenticate_assertion(
     repo: &mut Repo<'_>,
     presented: &PresentedCredentials,
     context: &AuthContext,
-) -> Result<Result<Client, OAuthError>, StoreError> {
+) -> Outcome<Client> {
     if presented.client_assertion_type.as_deref() != Some(ASSERTION_TYPE) {
-        return Ok(Err(OAuthError::invalid_request(format!(
-            "client_assertion_type must be {ASSERTION_TYPE}"
-        ))));
+        let why = format!("client_assertion_type must be {ASSERTION_TYPE}");
+        return Err(OAuthError::invalid_request(why).into());
     }
     let Some(assertion) = &presented.client_assertion else {
-        return Ok(Err(OAuthError::invalid_request(
-            "client_assertion is required with client_assertion_type",
-        )));
+        let why = "client_assertion is required with client_assertion_type";
+        return Err(OAuthError::invalid_request(why).into());
     };
-    let refuse = |why: String| OAuthError { internal: Some(why), ..OAuthError::invalid_client(false) };
+    let refuse = |why: String| OAuthError::invalid_client(false).logged(why).into();
     let Some(claimed) = client_assertion::claimed_subject(assertion) else {
-        return Ok(Err(refuse("the assertion names no client".into())));
+        return Err(refuse("the assertion names no client".into()));
     };
     if presented.body_client_id.as_ref().is_some_and(|id| *id != claimed) {
-        return Ok(Err(refuse("client_id and the assertion's sub differ".into())));
+        return Err(refuse("client_id and the assertion's sub differ".into()));
     }
     let client = match ClientId::parse(&claimed) {
         Ok(id) => repo.find_client(&id)?,
         Err(_) => None,
     };
-    let Some(client) = client else { return Ok(Err(refuse("unknown client".into()))) };
+    let Some(client) = client else { return Err(refuse("unknown client".into())) };
     let ClientCredentials::PrivateKeyJwt { jwks } = &client.credentials else {
-        return Ok(Err(refuse("the client is not registered for private_key_jwt".into())));
+        return Err(refuse("the client is not registered for private_key_jwt".into()));
     };
     let verified = match client_assertion::verify(
         assertion,
@@ -119,10 +122,10 @@ fn authenticate_assertion(
         context.now,
     ) {
         Ok(verified) => verified,
-        Err(why) => return Ok(Err(refuse(why))),
+        Err(why) => return Err(refuse(why)),
     };
     if !repo.use_client_assertion(&client.id, &verified.jti, verified.expires_at, context.now)? {
-        return Ok(Err(refuse("the assertion's jti was used before".into())));
+        return Err(refuse("the assertion's jti was used before".into()));
     }
-    Ok(Ok(client))
+    Ok(client)
 }

@@ -4,25 +4,49 @@
 //! else, and whenever it is expired, revoked, unknown or its user disabled, the answer is exactly
 //! `{"active":false}` (§2.2), so the endpoint tells a prober nothing.
 
+use crate::tokens::BEARER;
 use latchkey_model::{Client, SecretHash, Timestamp, TokenRecord};
 use latchkey_store::{Repo, StoreError};
 use serde::Serialize;
 
-/// Which kind of token a request names (RFC 7009 §2.1, RFC 7662 §2.1 `token_type_hint`).
+/// Which of a record's credentials a presented token is (RFC 7009 §2.1, RFC 7662 §2.1 `token_type_hint`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
+pub enum Credential {
     AccessToken,
     RefreshToken,
 }
 
-impl TokenKind {
+impl Credential {
     /// `None` for a hint naming a kind Latchkey does not issue as a bearer credential.
     pub fn from_hint(hint: &str) -> Option<Self> {
         match hint {
-            "access_token" => Some(TokenKind::AccessToken),
-            "refresh_token" => Some(TokenKind::RefreshToken),
+            "access_token" => Some(Credential::AccessToken),
+            "refresh_token" => Some(Credential::RefreshToken),
             _ => None,
         }
+    }
+}
+
+/// A request about one token (RFC 7662 §2.1, RFC 7009 §2.1): the token and its hint, which only speeds the
+/// look-up (an unknown hint is ignored; every kind is searched).
+#[derive(Clone)]
+pub struct TokenQuestion {
+    pub token: String,
+    pub hint: Option<Credential>,
+}
+
+impl TokenQuestion {
+    pub fn from_form(form: &crate::form::Form) -> Result<Self, crate::OAuthError> {
+        Ok(Self {
+            token: form.required("token")?,
+            hint: form.single("token_type_hint")?.as_deref().and_then(Credential::from_hint),
+        })
+    }
+}
+
+impl std::fmt::Debug for TokenQuestion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenQuestion").field("hint", &self.hint).finish_non_exhaustive()
     }
 }
 
@@ -30,17 +54,17 @@ impl TokenKind {
 pub fn find_token(
     repo: &mut Repo<'_>,
     token: &str,
-    hint: Option<TokenKind>,
-) -> Result<Option<(TokenKind, TokenRecord)>, StoreError> {
+    hint: Option<Credential>,
+) -> Result<Option<(Credential, TokenRecord)>, StoreError> {
     let hash = SecretHash::of(token);
     let order = match hint {
-        Some(TokenKind::RefreshToken) => [TokenKind::RefreshToken, TokenKind::AccessToken],
-        _ => [TokenKind::AccessToken, TokenKind::RefreshToken],
+        Some(Credential::RefreshToken) => [Credential::RefreshToken, Credential::AccessToken],
+        _ => [Credential::AccessToken, Credential::RefreshToken],
     };
     for kind in order {
         let found = match kind {
-            TokenKind::AccessToken => repo.find_token_by_access_token(&hash)?,
-            TokenKind::RefreshToken => repo.find_token_by_refresh_token(&hash)?,
+            Credential::AccessToken => repo.find_token_by_access_token(&hash)?,
+            Credential::RefreshToken => repo.find_token_by_refresh_token(&hash)?,
         };
         if let Some(record) = found {
             return Ok(Some((kind, record)));
@@ -95,25 +119,33 @@ pub fn visible_to(record: &TokenRecord, caller: &Client) -> bool {
         || record.audience.iter().any(|aud| aud == caller.id.as_str())
 }
 
-/// Describes `token` to the authenticated `caller`.
+/// Describes the token of `question` to the authenticated `caller`. The scope is what the token may do now:
+/// a refresh token the whole grant, an access token what it was issued; either within its client's
+/// current scope.
 pub fn introspect(
     repo: &mut Repo<'_>,
     caller: &Client,
-    token: &str,
-    hint: Option<TokenKind>,
+    question: &TokenQuestion,
     now: Timestamp,
 ) -> Result<Introspection, StoreError> {
-    let Some((kind, record)) = find_token(repo, token, hint)? else { return Ok(Introspection::inactive()) };
+    let Some((kind, mut record)) = find_token(repo, &question.token, question.hint)? else {
+        return Ok(Introspection::inactive());
+    };
     if !visible_to(&record, caller) {
         return Ok(Introspection::inactive());
     }
     let (live, expires) = match kind {
-        TokenKind::AccessToken => (record.access_token_is_active(now), record.access_token_expires),
-        TokenKind::RefreshToken => (record.refresh_token_is_active(now), record.refresh_token_expires),
+        Credential::AccessToken => (record.access_token_is_active(now), record.access_token_expires),
+        Credential::RefreshToken => (record.refresh_token_is_active(now), record.refresh_token_expires),
     };
     if !live {
         return Ok(Introspection::inactive());
     }
+    let Some(client) = repo.find_client(&record.client_id)? else { return Ok(Introspection::inactive()) };
+    if kind == Credential::RefreshToken {
+        record.scope = record.granted_scope();
+    }
+    let scope = record.scope_in_force(&client);
     let subject = match &record.username {
         Some(username) => match repo.find_user(username)? {
             Some(user) if !user.disabled => user.subject,
@@ -127,12 +159,12 @@ pub fn introspect(
     Ok(Introspection {
         active: true,
         answered_by: Some((record.id.clone(), record.active_at)),
-        scope: Some(record.scope.to_string()),
+        scope: Some(scope.to_string()),
         client_id: Some(record.client_id.to_string()),
         username: record.username.as_ref().map(ToString::to_string),
         token_type: Some(match kind {
-            TokenKind::AccessToken => "Bearer",
-            TokenKind::RefreshToken => "refresh_token",
+            Credential::AccessToken => BEARER,
+            Credential::RefreshToken => "refresh_token",
         }),
         exp: expires.map(Timestamp::unix_seconds),
         iat: Some(issued_at),

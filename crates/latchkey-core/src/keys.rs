@@ -237,33 +237,6 @@ impl Keyring {
         Self::load_or_create(repo, kek, now, rng)
     }
 
-    /// [`Keyring::rotate_for_clients`] as a store step: any failure is a `StoreError`, so the transaction
-    /// rolls back and no key is retired without its successor.
-    pub fn rotate_in_transaction(
-        repo: &mut Repo<'_>,
-        kek: &KeyEncryptionKey,
-        now: Timestamp,
-        rng: &mut (impl RngCore + CryptoRng),
-    ) -> Result<Self, StoreError> {
-        Self::rotate_for_clients(repo, kek, now, rng).map_err(|error| match error {
-            KeyError::Store(error) => error,
-            other => StoreError::Corrupt(format!("signing keys: {other}")),
-        })
-    }
-
-    /// [`Keyring::rotate`], keeping the old keys for the longest access-token lifetime of any client (an ID
-    /// token lives as long as its access token).
-    pub fn rotate_for_clients(
-        repo: &mut Repo<'_>,
-        kek: &KeyEncryptionKey,
-        now: Timestamp,
-        rng: &mut (impl RngCore + CryptoRng),
-    ) -> Result<Self, KeyError> {
-        let keep =
-            repo.longest_access_token_ttl()?.unwrap_or(latchkey_model::Client::DEFAULT_ACCESS_TOKEN_TTL);
-        Self::rotate(repo, kek, now, keep, rng)
-    }
-
     /// The newest active key for `alg`.
     pub fn signing_key(&self, alg: KeyAlgorithm) -> Option<&SigningKey> {
         self.keys.iter().rev().find(|key| key.alg == alg && !key.retired)

@@ -1,15 +1,18 @@
-//! What every Latchkey grant and front end shares: the protocol error, client authentication, signing keys
-//! and ID tokens, access-token minting and refresh rotation, oxide-auth's registrar and issuer seams over
-//! the store, introspection and revocation, the clock, password hashing, and the rules for registering
-//! clients and users.
+//! What every Latchkey grant and front end shares: the error model and transactions of flow steps, request
+//! parameters, client authentication, the bearer check, signing keys and ID tokens, token minting and the
+//! token response, introspection and revocation, personal tokens, the login throttle, the clock, password
+//! hashing, and the rules for registering clients and users.
 
+pub mod caller;
 pub mod claims;
 pub mod client_assertion;
 pub mod client_auth;
 pub mod clock;
 pub mod error;
+pub mod form;
 pub mod id_token;
 pub mod introspection;
+pub mod issuer;
 pub mod janitor;
 pub mod keys;
 pub mod oxide;
@@ -18,15 +21,14 @@ pub mod personal;
 pub mod registration;
 pub mod revocation;
 pub mod revoke_all;
-pub mod rotation;
 pub mod scopes;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod throttle;
 pub mod tokens;
+pub mod tx;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use error::{ErrorCode, OAuthError, OAuthResult};
-
-/// One flow step's result: a storage failure (the transaction rolls back, the caller answers 503), or a
-/// protocol outcome. A refusal commits, because some refusals revoke (a replayed code, a reused refresh
-/// token) and that revocation must stick.
-pub type Step<T> = Result<Result<T, OAuthError>, latchkey_store::StoreError>;
+pub use error::{ErrorCode, Failure, OAuthError, Outcome};
+pub use form::Form;
+pub use issuer::Issuer;

@@ -81,7 +81,7 @@ pub fn register_client(
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<(Client, Option<PlainSecret>), RegistrationError> {
     let id = ClientId::parse(&new.id)?;
-    if id.as_str() == crate::personal::PERSONAL_CLIENT {
+    if id.as_str() == latchkey_model::PERSONAL_CLIENT_ID {
         return Err(RegistrationError::ReservedId(new.id));
     }
     let (credentials, shown_once) = match new.secret {

@@ -1,8 +1,17 @@
-//! Minting the tokens of a grant onto its record (RFC 6749 §5.1 response).
+//! Minting the tokens of a grant onto its record, and the token response (RFC 6749 §5.1, OpenID Connect
+//! Core §3.1.3.3), built here and nowhere else.
 
-use latchkey_model::{Client, GrantType, PlainSecret, SecretKind, Timestamp, TokenRecord};
+use crate::id_token::{issue_id_token, IdTokenContent};
+use crate::keys::Keyring;
+use crate::OAuthError;
+use latchkey_model::{
+    Client, GrantType, PlainSecret, SecretHash, SecretKind, Stage, Timestamp, TokenRecord, User,
+};
 use rand::{CryptoRng, RngCore};
 use serde::Serialize;
+
+/// The one token type Latchkey issues (RFC 6750); every response and introspection says it this way.
+pub const BEARER: &str = "Bearer";
 
 /// The successful token response (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3).
 #[derive(Serialize)]
@@ -15,6 +24,20 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     pub scope: String,
+}
+
+impl TokenResponse {
+    /// The response for what was just minted on `record`.
+    pub fn of(record: &TokenRecord, client: &Client, minted: Minted, id_token: Option<String>) -> Self {
+        Self {
+            access_token: minted.access_token.expose().to_owned(),
+            token_type: BEARER,
+            expires_in: client.access_token_ttl_seconds,
+            refresh_token: minted.refresh_token.map(|token| token.expose().to_owned()),
+            id_token,
+            scope: record.scope.to_string(),
+        }
+    }
 }
 
 impl std::fmt::Debug for TokenResponse {
@@ -57,49 +80,61 @@ pub fn mint(
     Minted { access_token, refresh_token }
 }
 
-/// Finishes a grant: signs the ID token when the scope has `openid` and there is a user (the `nonce` only
-/// for the first response of an authentication, OpenID Connect Core §12.2), records its hash, and builds the
-/// response. The record is updated in memory; the caller stores it.
-pub fn respond(
+/// Signs the ID token of a token response for `user`: with `at_hash`, `auth_time` and the `amr` of how the
+/// user signed in, and the `nonce` only for the first response of an authentication (OpenID Connect Core
+/// §12.2). Records its hash for `id_token_hint`.
+pub fn sign_id_token(
     record: &mut TokenRecord,
     client: &Client,
-    user: Option<&latchkey_model::User>,
+    user: &User,
+    access_token: &PlainSecret,
+    nonce: Option<&str>,
+    keyring: &Keyring,
+    now: Timestamp,
+) -> Result<String, OAuthError> {
+    let methods = record.auth_methods();
+    let amr: Vec<&str> = methods.iter().map(|method| method.amr()).collect();
+    let id_token = issue_id_token(
+        keyring,
+        &IdTokenContent {
+            issuer: &record.issuer,
+            client_id: client.id.as_str(),
+            subject: &user.subject,
+            nonce,
+            auth_time: record.auth_time,
+            // The access token fetches them from UserInfo.
+            user_claims: None,
+            authentication_methods: &amr,
+            now,
+            lifetime_seconds: client.access_token_ttl_seconds,
+            access_token: Some(access_token),
+            code: None,
+            alg: client.id_token_signing_alg,
+        },
+    )?;
+    record.id_token_hash = Some(SecretHash::of(&id_token));
+    Ok(id_token)
+}
+
+/// Finishes a grant: the ID token when the scope has `openid` and there is a user, the record complete, and
+/// the response. The record is updated in memory; the caller stores it.
+pub fn finish(
+    record: &mut TokenRecord,
+    client: &Client,
+    user: Option<&User>,
     minted: Minted,
     nonce: Option<&str>,
-    keyring: &crate::keys::Keyring,
+    keyring: &Keyring,
     now: Timestamp,
-) -> Result<TokenResponse, crate::OAuthError> {
-    use crate::id_token::{issue_id_token, IdTokenContent};
+) -> Result<TokenResponse, OAuthError> {
+    // A continued record (a refresh) must not keep its predecessor's ID token: each hash names one record.
+    record.id_token_hash = None;
     let id_token = match user {
-        Some(user) if record.scope.contains("openid") => Some(issue_id_token(
-            keyring,
-            &IdTokenContent {
-                issuer: &record.issuer,
-                client_id: client.id.as_str(),
-                subject: &user.subject,
-                nonce,
-                auth_time: record.auth_time,
-                // The access token fetches them from UserInfo.
-                user_claims: None,
-                // A password is the one way a user signs in to Latchkey.
-                authentication_methods: if record.auth_time.is_some() { &["pwd"] } else { &[] },
-                now,
-                lifetime_seconds: client.access_token_ttl_seconds,
-                access_token: Some(&minted.access_token),
-                code: None,
-                alg: client.id_token_signing_alg,
-            },
-        )?),
+        Some(user) if record.scope.contains("openid") => {
+            Some(sign_id_token(record, client, user, &minted.access_token, nonce, keyring, now)?)
+        }
         _ => None,
     };
-    record.id_token_hash = id_token.as_deref().map(latchkey_model::SecretHash::of);
-    record.stage = latchkey_model::Stage::Complete;
-    Ok(TokenResponse {
-        access_token: minted.access_token.expose().to_owned(),
-        token_type: "Bearer",
-        expires_in: client.access_token_ttl_seconds,
-        refresh_token: minted.refresh_token.map(|t| t.expose().to_owned()),
-        id_token,
-        scope: record.scope.to_string(),
-    })
+    record.stage = Stage::Complete;
+    Ok(TokenResponse::of(record, client, minted, id_token))
 }

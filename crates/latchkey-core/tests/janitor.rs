@@ -57,6 +57,7 @@ fn session(name: &str, last_seen: Timestamp, expires: Timestamp) -> Session {
         created_at: ago(2 * HOUR),
         last_seen_at: last_seen,
         expires_at: expires,
+        auth_methods: vec![latchkey_model::AuthMethod::Password],
     }
 }
 

@@ -1,79 +1,36 @@
 //! Redeeming a code at the token endpoint (RFC 6749 §4.1.3–4.1.4, RFC 7636 §4.5–4.6, OpenID Connect Core
-//! §3.1.3), driven through oxide-auth's access-token state machine (`code_grant::accesstoken`) with
-//! Latchkey's primitives behind it: [`CodeAuthorizer`] redeems, its PKCE addon and our nonce addon carry the
-//! authorization request's commitments, [`TokenIssuer`] issues. Where the machine's own answer would be
-//! less precise than the RFCs ask (`invalid_request` for a bad code, RFC 6749 §5.2 wants `invalid_grant`),
-//! the primitive's recorded reason is answered instead.
+//! §3.1.3): exactly once, for the client it was issued to, with the commitments of its authorization
+//! request (redirect URI, PKCE verifier, nonce). A second presentation revokes everything the first one
+//! issued (§4.1.2).
 
-use crate::authorizer::CodeAuthorizer;
+use crate::authorize::redirect_uri_presented;
 use crate::pkce;
 use latchkey_core::keys::Keyring;
-use latchkey_core::oxide::{machine_refusal, NonceAddon, TokenIssuer};
-use latchkey_core::tokens::TokenResponse;
-use latchkey_core::{ErrorCode, OAuthError, Step};
-use latchkey_model::{Client, GrantType, Timestamp, TokenRecord};
-use latchkey_store::Repo;
-use oxide_auth::code_grant::accesstoken::{
-    AccessToken, Authorization, Extension, Input, Output, Request as AccessTokenRequest,
-};
-use oxide_auth::code_grant::extensions::Pkce;
-use oxide_auth::frontends::simple::extensions::AddonList;
-use oxide_auth::primitives::authorizer::Authorizer;
-use oxide_auth::primitives::issuer::Issuer;
+use latchkey_core::tokens::{finish, mint, wants_refresh_token, TokenResponse};
+use latchkey_core::{Form, OAuthError, Outcome};
+use latchkey_model::{Client, GrantType, PlainSecret, Timestamp, TokenRecord};
+use latchkey_store::{Consumed, Repo};
 use rand::{CryptoRng, RngCore};
-use std::borrow::Cow;
 
-/// The parameters of an `authorization_code` token request.
+/// The parameters of an `authorization_code` token request (§4.1.3).
 #[derive(Clone)]
 pub struct CodeExchange {
-    pub code: String,
+    pub code: PlainSecret,
     pub redirect_uri: Option<String>,
     pub code_verifier: Option<String>,
 }
 
-/// The token request as the state machine reads it. The client was authenticated before the grant was
-/// chosen (every method of RFC 6749 §2.3 and OpenID Connect Core §9, `private_key_jwt` included, which
-/// oxide-auth does not know), so the form names that client and carries no secret.
-struct TokenForm<'a> {
-    client: &'a Client,
-    request: &'a CodeExchange,
-}
-
-impl AccessTokenRequest for TokenForm<'_> {
-    fn valid(&self) -> bool {
-        true
-    }
-
-    fn code(&self) -> Option<Cow<'_, str>> {
-        Some(Cow::Borrowed(&self.request.code))
-    }
-
-    fn authorization(&self) -> Authorization<'_> {
-        Authorization::Username(Cow::Borrowed(self.client.id.as_str()))
-    }
-
-    fn client_id(&self) -> Option<Cow<'_, str>> {
-        None
-    }
-
-    fn redirect_uri(&self) -> Option<Cow<'_, str>> {
-        self.request.redirect_uri.as_deref().map(Cow::Borrowed)
-    }
-
-    fn grant_type(&self) -> Option<Cow<'_, str>> {
-        Some(Cow::Borrowed("authorization_code"))
-    }
-
-    fn extension(&self, key: &str) -> Option<Cow<'_, str>> {
-        match key {
-            "code_verifier" => self.request.code_verifier.as_deref().map(Cow::Borrowed),
-            _ => None,
-        }
+impl CodeExchange {
+    pub fn from_form(form: &Form) -> Result<Self, OAuthError> {
+        Ok(Self {
+            code: PlainSecret::from_presented(form.required("code")?),
+            redirect_uri: form.text("redirect_uri")?,
+            code_verifier: form.text("code_verifier")?,
+        })
     }
 }
 
-/// Exchanges a code for tokens, for an already authenticated `client`. A second presentation of the same
-/// code fails and revokes everything the first one issued (RFC 6749 §4.1.2).
+/// Exchanges a code for tokens, for an already authenticated `client`.
 pub fn exchange(
     repo: &mut Repo<'_>,
     client: &Client,
@@ -81,85 +38,64 @@ pub fn exchange(
     keyring: &Keyring,
     now: Timestamp,
     rng: &mut (impl RngCore + CryptoRng),
-) -> Step<TokenResponse> {
+) -> Outcome<TokenResponse> {
     if !client.allows_grant(GrantType::AuthorizationCode) {
-        return Ok(Err(OAuthError::new(ErrorCode::UnauthorizedClient, "client may not use this grant")));
+        return Err(OAuthError::unauthorized_client("client may not use this grant").into());
     }
-    let form = TokenForm { client, request };
-    let mut machine = AccessToken::new(&form);
-    let mut redeemed = None;
-    let mut input = Input::None;
-    loop {
-        input = match machine.advance(input) {
-            Output::Authenticate { .. } => Input::Authenticated,
-            Output::Recover { code } => {
-                let mut authorizer = CodeAuthorizer::redeeming(repo, &client.id, now, &mut *rng);
-                let recovered = authorizer.extract(code);
-                let (_, taken, failure) = authorizer.into_parts();
-                match recovered {
-                    Ok(grant) => {
-                        redeemed = taken;
-                        Input::Recovered(grant.map(Box::new))
-                    }
-                    Err(()) => {
-                        return failure.into_step(OAuthError::invalid_grant("unknown authorization code"))
-                    }
-                }
-            }
-            Output::Extend { extensions } => {
-                let Some((record, _)) = &redeemed else { return Ok(Err(OAuthError::server_error())) };
-                if let Err(refusal) = check_commitments(record, request) {
-                    return Ok(Err(refusal));
-                }
-                let mut addons = AddonList::new();
-                if record.code_challenge.is_some() {
-                    addons.push_access_token(Pkce::required());
-                }
-                addons.push_access_token(NonceAddon);
-                match Extension::extend(&mut addons, &form, extensions.clone()) {
-                    Ok(access_extensions) => Input::Extended { access_extensions },
-                    // Only the PKCE comparison can fail here: everything else was checked above.
-                    Err(()) => {
-                        return Ok(Err(OAuthError::invalid_grant(
-                            "code_verifier does not match the code_challenge",
-                        )))
-                    }
-                }
-            }
-            Output::Issue { grant } => {
-                let grant = grant.clone();
-                let Some((record, user)) = redeemed.take() else {
-                    return Ok(Err(OAuthError::server_error()));
-                };
-                let mut issuer = TokenIssuer::new(repo, client, keyring, now, rng);
-                issuer.prepare(record, Some(user));
-                let Ok(token) = issuer.issue(grant) else {
-                    return issuer.finish(OAuthError::server_error());
-                };
-                return match machine.advance(Input::Issued(token)) {
-                    Output::Ok(_) => issuer.finish(OAuthError::server_error()),
-                    _ => Ok(Err(OAuthError::server_error())),
-                };
-            }
-            Output::Ok(_) => return Ok(Err(OAuthError::server_error())),
-            Output::Err(mut error) => {
-                let why = match redeemed {
-                    None => "code and redirect_uri are required; redirect_uri must be an absolute URL",
-                    Some(_) => "the token request does not match the code's client or redirect_uri",
-                };
-                return Ok(Err(machine_refusal(error.description(), why)));
-            }
-        };
+    let hash = request.code.hash();
+    // Refusals that need no redemption come first, so that presenting them cannot spend the code for the
+    // client it was issued to.
+    if let Some(record) = repo.find_token_by_code(&hash)? {
+        if record.client_id != client.id {
+            return Err(OAuthError::invalid_grant("the code was issued to another client").into());
+        }
+        if redirect_uri_presented(&record) && request.redirect_uri.is_none() {
+            let why = "redirect_uri is required: the authorization request named one";
+            return Err(OAuthError::invalid_request(why).into());
+        }
     }
+    let mut record = match repo.redeem_code(&hash, now)? {
+        Consumed::First(record) => record,
+        Consumed::Unknown => return Err(OAuthError::invalid_grant("unknown authorization code").into()),
+        Consumed::Replayed(record) => {
+            repo.revoke_family(&record.family_id, now)?;
+            return Err(
+                OAuthError::invalid_grant("authorization code already used; its tokens are revoked").into()
+            );
+        }
+    };
+    if record.code_expires.is_none_or(|expires| expires.has_passed(now)) {
+        return Err(OAuthError::invalid_grant("authorization code expired").into());
+    }
+    check_commitments(&record, request)?;
+    let Some(username) = &record.username else {
+        return Err(OAuthError::invalid_grant("authorization was not completed").into());
+    };
+    let user = match repo.find_user(username)? {
+        Some(user) if !user.disabled => user,
+        _ => return Err(OAuthError::invalid_grant("the user no longer exists or is disabled").into()),
+    };
+    let with_refresh = wants_refresh_token(client, &record);
+    let minted = mint(&mut record, client, with_refresh, now, rng);
+    let nonce = record.nonce.clone();
+    let response = finish(&mut record, client, Some(&user), minted, nonce.as_deref(), keyring, now)?;
+    repo.update_token(&record)?;
+    Ok(response)
 }
 
-/// What the authorization request committed the token request to, checked on the code just taken: the
-/// exact `redirect_uri` string (RFC 6749 §4.1.3; the machine compares parsed URLs, which normalise), and a
-/// well-formed PKCE verifier exactly when a challenge was made (RFC 7636 §4.6, RFC 9700 §4.8).
+/// What the authorization request committed the token request to: the exact `redirect_uri` string when
+/// one was named (§4.1.3; RFC 9700 §4.1.3 compares strings, not parsed URLs), and the PKCE verifier exactly
+/// when a challenge was made (RFC 7636 §4.6, RFC 9700 §4.8: a verifier without a challenge is a downgrade).
 fn check_commitments(record: &TokenRecord, request: &CodeExchange) -> Result<(), OAuthError> {
     let expected = record.redirect_uri.as_ref().map(|uri| uri.as_str());
-    if expected != request.redirect_uri.as_deref() {
-        return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+    if let Some(presented) = request.redirect_uri.as_deref() {
+        if expected != Some(presented) {
+            return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+        }
     }
-    pkce::precheck(record.code_challenge.as_deref(), request.code_verifier.as_deref())
+    pkce::precheck(record.code_challenge.as_deref(), request.code_verifier.as_deref())?;
+    match (&record.code_challenge, &request.code_verifier) {
+        (Some(challenge), Some(verifier)) => pkce::verify(challenge, verifier),
+        _ => Ok(()),
+    }
 }

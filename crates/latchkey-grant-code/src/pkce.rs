@@ -47,11 +47,6 @@ pub fn check_challenge(
     }
 }
 
-/// A challenge as oxide-auth's PKCE addon keeps it in a grant: the challenge, then `S` for S256.
-pub fn encoded(challenge: &str) -> Value {
-    Value::private(Some(format!("{challenge}S")))
-}
-
 /// The checks on a `code_verifier` before oxide-auth's PKCE addon compares it (in constant time) with the
 /// challenge: one must be sent exactly when a challenge was made, and be well formed (RFC 7636 §4.1).
 pub fn precheck(stored_challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAuthError> {
@@ -67,6 +62,16 @@ pub fn precheck(stored_challenge: Option<&str>, verifier: Option<&str>) -> Resul
     }
 }
 
+/// Compares a well-formed verifier with the stored S256 challenge, through oxide-auth's PKCE extension
+/// (SHA-256, then a constant-time comparison; RFC 7636 §4.6).
+pub fn verify(stored_challenge: &str, verifier: &str) -> Result<(), OAuthError> {
+    // The extension's own encoding of an S256 challenge: the challenge, then `S`.
+    let encoded = Value::private(Some(format!("{stored_challenge}S")));
+    Pkce::required()
+        .verify(Some(encoded), Some(Cow::Borrowed(verifier)))
+        .map_err(|()| OAuthError::invalid_grant("code_verifier does not match the code_challenge"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,7 +85,7 @@ mod tests {
     fn rfc_7636_example_verifies() {
         assert_eq!(check_challenge(Some(CHALLENGE), Some(S256), true), Ok(Some(CHALLENGE.to_owned())));
         assert_eq!(precheck(Some(CHALLENGE), Some(VERIFIER)), Ok(()));
-        assert_eq!(Pkce::required().verify(Some(encoded(CHALLENGE)), Some(Cow::Borrowed(VERIFIER))), Ok(()));
+        assert_eq!(verify(CHALLENGE, VERIFIER), Ok(()));
     }
 
     #[test]
@@ -102,7 +107,7 @@ mod tests {
     fn a_wrong_verifier_fails_the_comparison() {
         let wrong = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX";
         assert_eq!(precheck(Some(CHALLENGE), Some(wrong)), Ok(()), "well formed");
-        assert_eq!(Pkce::required().verify(Some(encoded(CHALLENGE)), Some(Cow::Borrowed(wrong))), Err(()));
+        assert_eq!(verify(CHALLENGE, wrong).unwrap_err().code, ErrorCode::InvalidGrant);
     }
 
     #[test]

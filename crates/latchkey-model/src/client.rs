@@ -3,6 +3,10 @@
 use crate::{ClientId, GrantType, RedirectUri, Scope, SecretHash, Timestamp};
 use std::collections::BTreeSet;
 
+/// The reserved client a user's personal tokens belong to. It exists from the first migration, has no grant,
+/// no scope and no credentials, cannot authenticate anywhere, and no one can register, change or delete it.
+pub const PERSONAL_CLIENT_ID: &str = "latchkey";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientKind {
     Confidential,
@@ -74,8 +78,10 @@ pub enum ClientError {
     PublicClientCredentials,
     #[error("client name must be 1 to 200 characters")]
     Name,
-    #[error("token lifetimes must be positive")]
-    Lifetime,
+    #[error("access_token_ttl must be 1 to {max} seconds", max = Client::MAX_ACCESS_TOKEN_TTL)]
+    AccessTokenLifetime,
+    #[error("refresh_token_ttl must be 1 to {max} seconds, or none", max = Client::MAX_REFRESH_TOKEN_TTL)]
+    RefreshTokenLifetime,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +104,11 @@ pub struct Client {
 impl Client {
     pub const DEFAULT_ACCESS_TOKEN_TTL: i64 = 3600;
     pub const DEFAULT_REFRESH_TOKEN_TTL: i64 = 14 * 24 * 3600;
+    /// A week: an access token cannot be recalled from a resource server that does not introspect, so its
+    /// life is kept short; and every time computed from it stays within the calendar.
+    pub const MAX_ACCESS_TOKEN_TTL: i64 = 7 * 24 * 3600;
+    /// Ten years, like the longest personal token.
+    pub const MAX_REFRESH_TOKEN_TTL: i64 = 10 * 366 * 24 * 3600;
 
     /// Checks the rules that tie a client's fields together.
     pub fn validate(&self) -> Result<(), ClientError> {
@@ -118,8 +129,12 @@ impl Client {
         if self.kind() == ClientKind::Public && self.grant_types.contains(&GrantType::ClientCredentials) {
             return Err(ClientError::PublicClientCredentials);
         }
-        if self.access_token_ttl_seconds <= 0 || self.refresh_token_ttl_seconds.is_some_and(|ttl| ttl <= 0) {
-            return Err(ClientError::Lifetime);
+        if !(1..=Self::MAX_ACCESS_TOKEN_TTL).contains(&self.access_token_ttl_seconds) {
+            return Err(ClientError::AccessTokenLifetime);
+        }
+        if self.refresh_token_ttl_seconds.is_some_and(|ttl| !(1..=Self::MAX_REFRESH_TOKEN_TTL).contains(&ttl))
+        {
+            return Err(ClientError::RefreshTokenLifetime);
         }
         Ok(())
     }
@@ -131,6 +146,11 @@ impl Client {
                 ClientKind::Confidential
             }
         }
+    }
+
+    /// Whether this is the reserved client of personal tokens ([`PERSONAL_CLIENT_ID`]).
+    pub fn is_reserved(&self) -> bool {
+        self.id.as_str() == PERSONAL_CLIENT_ID
     }
 
     pub fn allows_grant(&self, grant: GrantType) -> bool {
@@ -184,9 +204,20 @@ mod tests {
         c.grant_types.clear();
         assert_eq!(c.validate(), Err(ClientError::NoGrantTypes));
 
+        for ttl in [0, -1, Client::MAX_ACCESS_TOKEN_TTL + 1, i64::MAX] {
+            let mut c = client();
+            c.access_token_ttl_seconds = ttl;
+            assert_eq!(c.validate(), Err(ClientError::AccessTokenLifetime), "{ttl}");
+        }
+        for ttl in [0, Client::MAX_REFRESH_TOKEN_TTL + 1, i64::MAX] {
+            let mut c = client();
+            c.refresh_token_ttl_seconds = Some(ttl);
+            assert_eq!(c.validate(), Err(ClientError::RefreshTokenLifetime), "{ttl}");
+        }
         let mut c = client();
-        c.access_token_ttl_seconds = 0;
-        assert_eq!(c.validate(), Err(ClientError::Lifetime));
+        c.access_token_ttl_seconds = Client::MAX_ACCESS_TOKEN_TTL;
+        c.refresh_token_ttl_seconds = Some(Client::MAX_REFRESH_TOKEN_TTL);
+        assert_eq!(c.validate(), Ok(()), "the bounds themselves are allowed");
 
         let mut c = client();
         c.name.clear();

@@ -3,6 +3,7 @@
 //! Everything here is plain data plus the parsing rules that turn untrusted protocol input into typed
 //! values: once a [`Scope`], [`RedirectUri`] or [`ClientId`] exists, it is valid. No I/O lives here.
 
+mod authorization;
 mod client;
 mod ids;
 mod page;
@@ -14,7 +15,8 @@ mod time;
 mod token;
 mod user;
 
-pub use client::{Client, ClientCredentials, ClientError, ClientKind, SigningAlgorithm};
+pub use authorization::{AuthMethod, Prompt, ResponseMode, ResponseType, State};
+pub use client::{Client, ClientCredentials, ClientError, ClientKind, SigningAlgorithm, PERSONAL_CLIENT_ID};
 pub use ids::{ClientId, IdError, RecordId, Username};
 pub use page::{Cursor, Page, PageRequest, MAX_PAGE_SIZE};
 pub use redirect_uri::{RedirectUri, RedirectUriError};
@@ -22,5 +24,5 @@ pub use scope::{Scope, ScopeError};
 pub use secret::{PlainSecret, SecretHash, SecretHashError, SecretKind};
 pub use session::{Consent, Session, SigningKeyRecord};
 pub use time::Timestamp;
-pub use token::{GrantType, GrantTypeError, ResponseMode, Stage, StageError, TokenKind, TokenRecord};
+pub use token::{GrantType, GrantTypeError, Stage, StageError, TokenKind, TokenRecord};
 pub use user::{PasswordHash, User};

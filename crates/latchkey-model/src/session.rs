@@ -1,6 +1,6 @@
 //! Browser sessions, remembered consent and signing-key records.
 
-use crate::{ClientId, Scope, SecretHash, Timestamp, Username};
+use crate::{AuthMethod, ClientId, Scope, SecretHash, Timestamp, Username};
 
 /// A browser session. The cookie holds a random secret; the store knows only its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,6 +9,8 @@ pub struct Session {
     /// `None` until someone logs in: the pre-login session that carries the login form's CSRF token.
     pub username: Option<Username>,
     pub auth_time: Option<Timestamp>,
+    /// How the user signed in at `auth_time` (`amr`).
+    pub auth_methods: Vec<AuthMethod>,
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub expires_at: Timestamp,

@@ -3,7 +3,10 @@
 //! The record is created as soon as an authorization request is accepted and follows the grant through its
 //! stages; the secrets it hands out (code, access token, refresh token) are kept only as hashes.
 
-use crate::{ClientId, RecordId, RedirectUri, Scope, SecretHash, Timestamp, Username};
+use crate::{
+    AuthMethod, Client, ClientId, RecordId, RedirectUri, ResponseMode, ResponseType, Scope, SecretHash,
+    State, Timestamp, Username,
+};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -152,33 +155,6 @@ impl fmt::Display for Stage {
     }
 }
 
-/// How the authorization response travels back (OAuth 2.0 Multiple Response Types §2.1, Form Post).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseMode {
-    Query,
-    Fragment,
-    FormPost,
-}
-
-impl ResponseMode {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ResponseMode::Query => "query",
-            ResponseMode::Fragment => "fragment",
-            ResponseMode::FormPost => "form_post",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "query" => Some(ResponseMode::Query),
-            "fragment" => Some(ResponseMode::Fragment),
-            "form_post" => Some(ResponseMode::FormPost),
-            _ => None,
-        }
-    }
-}
-
 /// One authorization and everything issued under it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenRecord {
@@ -203,9 +179,11 @@ pub struct TokenRecord {
     pub scope_descriptions: BTreeMap<String, String>,
     pub grant_type: GrantType,
     pub stage: Stage,
-    pub state: Option<String>,
+    pub state: Option<State>,
+    /// The redirect URI the answer goes to: as presented, or the client's only one when the request left it
+    /// out (RFC 6749 §3.1.2.3); see [`TokenRecord::redirect_uri_presented`].
     pub redirect_uri: Option<RedirectUri>,
-    pub response_type: Option<String>,
+    pub response_type: Option<ResponseType>,
     pub response_mode: Option<ResponseMode>,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
@@ -299,7 +277,56 @@ impl TokenRecord {
             && self.access_token_hash.is_some()
             && self.access_token_expires.is_none_or(|expires| !expires.has_passed(now))
     }
+
+    /// The scope the resource owner granted to this record's grant. A refresh that asked for less
+    /// (RFC 6749 §6) issued [`TokenRecord::scope`] and keeps the rest here, for the next refresh.
+    pub fn granted_scope(&self) -> Scope {
+        self.properties
+            .get(GRANTED_SCOPE_PROPERTY)
+            .and_then(serde_json::Value::as_str)
+            .and_then(|text| Scope::parse(text).ok())
+            .unwrap_or_else(|| self.scope.clone())
+    }
+
+    /// Issues `issued` from a grant of `granted`.
+    pub fn narrow_scope(&mut self, granted: &Scope, issued: Scope) {
+        if issued == *granted {
+            self.properties.remove(GRANTED_SCOPE_PROPERTY);
+        } else {
+            self.properties.insert(GRANTED_SCOPE_PROPERTY.into(), granted.to_string().into());
+        }
+        self.scope = issued;
+    }
+
+    /// What the token may do now: what was granted, within what its client may still have. Taking a scope
+    /// away from a client reaches every grant it already holds. A user's personal token belongs to no
+    /// client of its own (the reserved one has no scope), so its scope stands as its owner made it.
+    pub fn scope_in_force(&self, client: &Client) -> Scope {
+        if self.grant_type == GrantType::Personal && self.username.is_some() {
+            return self.scope.clone();
+        }
+        self.scope.intersection(&client.scope)
+    }
+
+    /// How the user authenticated (`amr`); empty for a grant without a user.
+    pub fn auth_methods(&self) -> Vec<AuthMethod> {
+        let Some(values) = self.properties.get(AUTH_METHODS_PROPERTY).and_then(serde_json::Value::as_array)
+        else {
+            return Vec::new();
+        };
+        values.iter().filter_map(serde_json::Value::as_str).filter_map(AuthMethod::parse).collect()
+    }
+
+    pub fn set_auth_methods(&mut self, methods: &[AuthMethod]) {
+        let values: Vec<serde_json::Value> = methods.iter().map(|m| m.amr().into()).collect();
+        self.properties.insert(AUTH_METHODS_PROPERTY.into(), values.into());
+    }
 }
+
+/// Where a record whose access token was issued for a narrower scope keeps the scope of its grant.
+const GRANTED_SCOPE_PROPERTY: &str = "granted_scope";
+/// Where a record keeps how its user authenticated.
+const AUTH_METHODS_PROPERTY: &str = "amr";
 
 #[cfg(test)]
 mod tests {
@@ -328,6 +355,62 @@ mod tests {
         assert!(record.refresh_token_is_active(now.plus_seconds(1_000_000)), "no expiry: until revoked");
         record.revoked_at = Some(now);
         assert!(!record.in_force(now));
+    }
+
+    #[test]
+    fn scope_in_force_is_bounded_by_the_clients_scope_except_for_personal_tokens() {
+        let now = Timestamp::from_unix_seconds(1_000);
+        let mut client = crate::Client {
+            id: ClientId::parse("app").unwrap(),
+            name: "App".into(),
+            credentials: crate::ClientCredentials::Public,
+            redirect_uris: Vec::new(),
+            grant_types: Default::default(),
+            scope: Scope::parse("openid profile").unwrap(),
+            access_token_ttl_seconds: 60,
+            refresh_token_ttl_seconds: None,
+            id_token_signing_alg: Default::default(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut record = TokenRecord::new(
+            RecordId::parse("r1").unwrap(),
+            client.id.clone(),
+            GrantType::AuthorizationCode,
+            "https://issuer.example",
+            now,
+        );
+        record.username = Some(Username::parse("alice").unwrap());
+        record.scope = Scope::parse("openid profile email").unwrap();
+        assert_eq!(record.scope_in_force(&client).to_string(), "openid profile");
+        client.scope = Scope::parse("openid").unwrap();
+        assert_eq!(record.scope_in_force(&client).to_string(), "openid", "taken away from the client");
+        record.grant_type = GrantType::Personal;
+        assert_eq!(record.scope_in_force(&client), record.scope, "a user's personal token");
+        record.username = None;
+        assert_eq!(record.scope_in_force(&client).to_string(), "openid", "an API key follows its client");
+    }
+
+    #[test]
+    fn a_narrowed_record_remembers_what_was_granted() {
+        let now = Timestamp::from_unix_seconds(1_000);
+        let mut record = TokenRecord::new(
+            RecordId::parse("r1").unwrap(),
+            ClientId::parse("app").unwrap(),
+            GrantType::AuthorizationCode,
+            "https://issuer.example",
+            now,
+        );
+        let granted = Scope::parse("a b c").unwrap();
+        record.scope = granted.clone();
+        record.narrow_scope(&granted, Scope::parse("a").unwrap());
+        assert_eq!((record.scope.to_string(), record.granted_scope()), ("a".to_owned(), granted.clone()));
+        record.narrow_scope(&granted, granted.clone());
+        assert!(!record.properties.contains_key("granted_scope"));
+        assert_eq!(record.granted_scope(), granted);
+        assert!(record.auth_methods().is_empty());
+        record.set_auth_methods(&[AuthMethod::Password]);
+        assert_eq!(record.auth_methods(), vec![AuthMethod::Password]);
     }
 
     #[test]

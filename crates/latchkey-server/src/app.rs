@@ -1,15 +1,16 @@
-//! Assembling and starting the HTTP server.
+//! Assembling and starting the HTTP server, and its background work (key reloads, the janitor).
 
-use crate::config::{AdminToken, Config, ConfigError, Issuer};
-use crate::{demo, http_error::HttpError, middleware, routes};
+use crate::config::{AdminToken, Config, ConfigError};
+use crate::http::{MAX_BODY_BYTES, MAX_FORM_BYTES};
+use crate::{demo, error, middleware, routes};
 use actix_web::dev::ServerHandle;
 use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer, ResponseError};
-use latchkey_core::keys::{KeyEncryptionKey, Keyring};
-use latchkey_core::{Clock, SystemClock};
+use actix_web::{web, App, HttpServer};
+use latchkey_core::{Clock, Issuer, SystemClock};
+use latchkey_endpoints::{Context, SigningKeys};
 use latchkey_store::{Store, StoreError};
 use std::net::{SocketAddr, TcpListener};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often a server reloads the signing keys, so a rotation made elsewhere (the CLI, another node) is
@@ -18,45 +19,11 @@ const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
 
 /// What every handler can reach.
 pub struct AppState {
-    pub store: Store,
-    pub issuer: Issuer,
-    pub clock: Arc<dyn Clock>,
+    pub ctx: Context,
+    /// The metadata document, built once at start-up.
     pub discovery: serde_json::Value,
     /// The admin API's credential; `None` keeps the admin API closed.
     pub admin_token: Option<AdminToken>,
-    kek: KeyEncryptionKey,
-    keys: RwLock<Arc<Keyring>>,
-}
-
-impl AppState {
-    /// The signing keys in force.
-    pub fn keys(&self) -> Arc<Keyring> {
-        match self.keys.read() {
-            Ok(keys) => Arc::clone(&keys),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
-    }
-
-    /// Rotates the signing keys in `repo`'s transaction; [`AppState::use_keys`] once it committed.
-    pub fn rotate_keys(
-        &self,
-        repo: &mut latchkey_store::Repo<'_>,
-        now: latchkey_model::Timestamp,
-    ) -> Result<Keyring, StoreError> {
-        Keyring::rotate_in_transaction(repo, &self.kek, now, &mut rand::rngs::OsRng)
-    }
-
-    /// Signs with `keys` from now on (other instances reload within a minute).
-    pub fn use_keys(&self, keys: Keyring) {
-        self.replace_keys(keys);
-    }
-
-    fn replace_keys(&self, keys: Keyring) {
-        match self.keys.write() {
-            Ok(mut slot) => *slot = Arc::new(keys),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(keys),
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,83 +75,62 @@ impl RunningServer {
 }
 
 /// Opens the database (creating and migrating it), binds the address, and starts serving. With `demo`
-/// set, seeds an empty database with a demo user and client and prints how to use them on `out`.
+/// set, seeds an empty database with a demo user and client and prints how to use them.
 pub async fn build(config: &Config) -> Result<RunningServer, StartError> {
     build_with_clock(config, Arc::new(SystemClock)).await
 }
 
-/// [`build`] with a clock of the caller's: tests move time forward instead of sleeping.
-pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<RunningServer, StartError> {
-    let (url, options) = (config.database_url.clone(), config.store.clone());
-    let open = move || Store::open(&url, &options);
-    let store = tokio::task::spawn_blocking(open)
+async fn blocking<T: Send + 'static>(
+    config: &Config,
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StartError> {
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| StoreError::Unavailable(e.to_string()))
         .and_then(|result| result)
-        .map_err(|source| StartError::Store { url: config.database_url.to_string(), source })?;
+        .map_err(|source| StartError::Store { url: config.database_url.to_string(), source })
+}
+
+/// [`build`] with a clock of the caller's: tests move time forward instead of sleeping.
+pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<RunningServer, StartError> {
+    let (url, options) = (config.database_url.clone(), config.store_options());
+    let store = blocking(config, move || Store::open(&url, &options)).await?;
     let listener = TcpListener::bind(&config.bind)
         .map_err(|source| StartError::Bind { bind: config.bind.clone(), source })?;
     let addr =
         listener.local_addr().map_err(|source| StartError::Bind { bind: config.bind.clone(), source })?;
     let issuer = match &config.issuer {
         Some(issuer) => issuer.clone(),
-        None => Issuer::parse(&format!("http://{addr}"))?,
+        None => Issuer::parse(&format!("http://{addr}")).map_err(ConfigError)?,
     };
     if config.demo {
-        let seeded = {
-            let (store, issuer, now) = (store.clone(), issuer.clone(), SystemClock.now());
-            tokio::task::spawn_blocking(move || demo::seed(&store, &issuer, now, &mut rand::rngs::OsRng))
-                .await
-                .map_err(|e| StoreError::Unavailable(e.to_string()))
-                .and_then(|result| result)
-                .map_err(|source| StartError::Store { url: config.database_url.to_string(), source })?
-        };
+        let (seeding, at, now) = (store.clone(), issuer.clone(), clock.now());
+        let seeded = blocking(config, move || demo::seed(&seeding, &at, now, &mut rand::rngs::OsRng)).await?;
         demo::print(&seeded, &mut std::io::stdout().lock()).map_err(StartError::Output)?;
     }
-    let kek = config.key_encryption_key(&issuer)?;
-    let keys = load_keys(&store, &kek, clock.now()).await?;
-    let discovery = routes::discovery_document(&issuer).map_err(|e| StartError::Config(ConfigError(e)))?;
-    let state = web::Data::new(AppState {
-        store,
-        issuer,
-        clock,
-        discovery,
-        admin_token: config.admin_token.clone(),
-        kek: kek.clone(),
-        keys: RwLock::new(Arc::new(keys)),
-    });
-    spawn_key_reloader(state.clone(), kek);
-    if let Some(interval) = config.janitor_interval {
+    let keys = SigningKeys::new(config.key_encryption_key(&issuer)?);
+    let ctx = Context::new(store, issuer, clock, keys);
+    ctx.keys.reload_async(&ctx.store, ctx.now()).await.map_err(|e| StartError::Keys(e.to_string()))?;
+    let discovery = latchkey_endpoints::discovery::document(&ctx.issuer)
+        .map_err(|e| StartError::Config(ConfigError(e)))?;
+    let state = web::Data::new(AppState { ctx, discovery, admin_token: config.admin_token.clone() });
+    spawn_key_reloader(state.clone());
+    if let Some(interval) = config.janitor_interval() {
         spawn_janitor(state.clone(), interval);
     }
     start(state, listener)
 }
 
-async fn load_keys(
-    store: &Store,
-    kek: &KeyEncryptionKey,
-    now: latchkey_model::Timestamp,
-) -> Result<Keyring, StartError> {
-    let (store, kek) = (store.clone(), kek.clone());
-    let loaded = tokio::task::spawn_blocking(move || {
-        store.write(|repo| Ok(Keyring::load_or_create(repo, &kek, now, &mut rand::rngs::OsRng)))
-    })
-    .await
-    .map_err(|e| StartError::Keys(e.to_string()))?
-    .map_err(|e| StartError::Keys(e.to_string()))?;
-    loaded.map_err(|e| StartError::Keys(e.to_string()))
-}
-
-fn spawn_key_reloader(state: web::Data<AppState>, kek: KeyEncryptionKey) {
+fn spawn_key_reloader(state: web::Data<AppState>) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(KEY_RELOAD_INTERVAL);
         ticks.tick().await;
         loop {
             ticks.tick().await;
-            match load_keys(&state.store, &kek, state.clock.now()).await {
-                Ok(keys) => state.replace_keys(keys),
-                // Keep signing with the keys we have; the next tick tries again.
-                Err(error) => tracing::warn!(%error, "could not reload signing keys"),
+            let ctx = &state.ctx;
+            // Keep signing with the keys we have when this fails; the next tick tries again.
+            if let Err(error) = ctx.keys.reload_async(&ctx.store, ctx.now()).await {
+                tracing::warn!(%error, "could not reload signing keys");
             }
         }
     });
@@ -199,8 +145,8 @@ fn spawn_janitor(state: web::Data<AppState>, interval: Duration) {
         ticks.tick().await;
         loop {
             ticks.tick().await;
-            let (store, now) = (state.store.clone(), state.clock.now());
-            let idle_before = now.plus_seconds(-crate::session::IDLE_SECONDS);
+            let (store, now) = (state.ctx.store.clone(), state.ctx.now());
+            let idle_before = now.plus_seconds(-latchkey_endpoints::session::IDLE_SECONDS);
             let swept = tokio::task::spawn_blocking(move || {
                 latchkey_core::janitor::sweep(&store, now, idle_before, latchkey_core::janitor::BATCH)
             })
@@ -222,28 +168,15 @@ fn spawn_janitor(state: web::Data<AppState>, interval: Duration) {
 }
 
 fn start(state: web::Data<AppState>, listener: TcpListener) -> Result<RunningServer, StartError> {
-    let issuer = state.issuer.clone();
+    let issuer = state.ctx.issuer.clone();
     let addr = listener.local_addr().map_err(|source| StartError::Bind { bind: String::new(), source })?;
     let https = issuer.is_https();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .app_data(web::PayloadConfig::new(middleware::MAX_BODY_BYTES))
-            .app_data(
-                web::FormConfig::default()
-                    .limit(middleware::MAX_FORM_BYTES)
-                    .error_handler(|e, _| HttpError::from(e).into()),
-            )
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(middleware::MAX_BODY_BYTES)
-                    .error_handler(|e, _| HttpError::from(e).into()),
-            )
-            .app_data(
-                web::QueryConfig::default().error_handler(|e, _| HttpError::BadRequest(e.to_string()).into()),
-            )
+            .app_data(web::PayloadConfig::new(MAX_FORM_BYTES.max(MAX_BODY_BYTES)))
             .configure(routes::configure)
-            .default_service(web::to(|| async { HttpError::NotFound.error_response() }))
+            .default_service(web::to(|| async { error::not_found() }))
             .wrap(from_fn(middleware::limit_body))
             .wrap(middleware::security_headers(https))
             .wrap(from_fn(middleware::log_request))

@@ -1,16 +1,13 @@
-//! The `latchkey` command line.
+//! The `latchkey` command line. Every operator action of the admin API has its command here, and the
+//! reverse ([`Command::operation`]).
 //!
 //! The argument types carry passwords and client secrets, so none of them implements `Debug`: no log line
 //! or panic message can print them.
 
-use crate::config::{self, Config, ConfigError, FileConfig, LogFormat, Overrides};
+use crate::config::{Config, ConfigError, LogFormat, Sources};
 use clap::{Args, Parser, Subcommand};
+use latchkey_endpoints::operations::Operation;
 use std::path::PathBuf;
-
-pub use crate::commands::{
-    client_add, client_list, keys_new_encryption_key, keys_rotate, migrate, revoke_client, revoke_user,
-    token_create, token_list, token_revoke, user_add, user_list,
-};
 
 #[derive(Parser)]
 #[command(
@@ -24,15 +21,15 @@ pub struct Cli {
     pub config: Option<PathBuf>,
 
     /// Database: sqlite://PATH, sqlite::memory: or postgres://USER@HOST/DB [default: sqlite://latchkey.db]
-    #[arg(long, global = true, env = "LATCHKEY_DATABASE_URL", value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
 
     /// Log filter, e.g. `info` or `latchkey_server=debug` [default: info]
-    #[arg(long, global = true, env = "LATCHKEY_LOG", value_name = "FILTER")]
+    #[arg(long, global = true, value_name = "FILTER")]
     pub log: Option<String>,
 
     /// Log format [default: text]
-    #[arg(long, global = true, env = "LATCHKEY_LOG_FORMAT", value_enum)]
+    #[arg(long, global = true, value_enum)]
     pub log_format: Option<LogFormat>,
 
     #[command(subcommand)]
@@ -75,7 +72,7 @@ pub enum KeysCommand {
     /// Make new signing keys; the old ones stay published until the tokens they signed expire.
     Rotate {
         /// The server's issuer; with an https issuer the key-encryption key is required, as for `serve`.
-        #[arg(long, env = "LATCHKEY_ISSUER", value_name = "URL")]
+        #[arg(long, value_name = "URL")]
         issuer: Option<String>,
     },
     /// Print a new random key-encryption key for LATCHKEY_KEY_ENCRYPTION_KEY.
@@ -85,21 +82,15 @@ pub enum KeysCommand {
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
-    #[arg(long, env = "LATCHKEY_BIND", value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR")]
     pub bind: Option<String>,
 
     /// Public base URL of this server, as clients see it [default: http:// + the bound address]
-    #[arg(long, env = "LATCHKEY_ISSUER", value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     pub issuer: Option<String>,
 
     /// On an empty database, create a demo user and client and print how to use them.
-    #[arg(
-        long,
-        env = "LATCHKEY_DEMO",
-        num_args = 0..=1,
-        default_missing_value = "true",
-        value_parser = clap::builder::BoolishValueParser::new(),
-    )]
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub demo: Option<bool>,
 }
 
@@ -113,6 +104,17 @@ pub enum TokenCommand {
         user: Option<String>,
         #[arg(long = "client", value_name = "ID")]
         client: Option<String>,
+    },
+    /// Show one token (JSON).
+    Get { id: String },
+    /// Rename a token or replace its custom data.
+    Amend {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Custom data, a JSON object.
+        #[arg(long, value_name = "JSON")]
+        data: Option<String>,
     },
     /// Revoke one token by its id (a refresh token takes its whole grant with it).
     Revoke { id: String },
@@ -144,6 +146,14 @@ pub enum ClientCommand {
     Add(ClientAddArgs),
     /// List registered clients.
     List,
+    /// Show one client (JSON).
+    Get { id: String },
+    /// Change a client's registration; lists given replace the registered ones.
+    Amend(ClientAmendArgs),
+    /// Give a client a new generated secret, printed once; the old one stops working at once.
+    RotateSecret { id: String },
+    /// Delete a client and every token it holds.
+    Delete { id: String },
 }
 
 #[derive(Args)]
@@ -172,14 +182,37 @@ pub struct ClientAddArgs {
     /// Allowed scope (repeatable).
     #[arg(long = "scope", value_name = "SCOPE")]
     pub scopes: Vec<String>,
+    /// Access-token (and ID-token) lifetime in seconds [default: 3600]
+    #[arg(long, value_name = "SECONDS")]
+    pub access_token_ttl: Option<i64>,
+    /// Refresh-token lifetime in seconds [default: 14 days]
+    #[arg(long, value_name = "SECONDS")]
+    pub refresh_token_ttl: Option<i64>,
     /// Algorithm the client's ID tokens are signed with: RS256, ES256 or EdDSA.
-    #[arg(long = "id-token-alg", value_name = "ALG", default_value = "RS256", value_parser = parse_signing_alg)]
-    pub id_token_alg: latchkey_model::SigningAlgorithm,
+    #[arg(long = "id-token-alg", value_name = "ALG", default_value = "RS256")]
+    pub id_token_alg: String,
 }
 
-fn parse_signing_alg(name: &str) -> Result<latchkey_model::SigningAlgorithm, String> {
-    latchkey_model::SigningAlgorithm::parse(name)
-        .ok_or_else(|| format!("{name:?} is not one of RS256, ES256, EdDSA"))
+#[derive(Args)]
+pub struct ClientAmendArgs {
+    pub id: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    pub redirect_uris: Option<Vec<String>>,
+    #[arg(long = "grant-type", value_name = "TYPE")]
+    pub grant_types: Option<Vec<String>>,
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Option<Vec<String>>,
+    #[arg(long, value_name = "SECONDS")]
+    pub access_token_ttl: Option<i64>,
+    #[arg(long, value_name = "SECONDS", conflicts_with = "no_refresh_token_expiry")]
+    pub refresh_token_ttl: Option<i64>,
+    /// Refresh tokens stop expiring on their own (they still rotate).
+    #[arg(long)]
+    pub no_refresh_token_expiry: bool,
+    #[arg(long = "id-token-alg", value_name = "ALG")]
+    pub id_token_alg: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -188,6 +221,12 @@ pub enum UserCommand {
     Add(UserAddArgs),
     /// List users.
     List,
+    /// Show one user (JSON).
+    Get { username: String },
+    /// Change a user. A new password or --disable ends every session and token of the user.
+    Amend(UserAmendArgs),
+    /// Delete a user and every token they hold.
+    Delete { username: String },
 }
 
 #[derive(Args)]
@@ -207,31 +246,104 @@ pub struct UserAddArgs {
     pub name: Option<String>,
 }
 
+#[derive(Args)]
+pub struct UserAmendArgs {
+    pub username: String,
+    /// Read a new password from the first line of standard input.
+    #[arg(long, conflicts_with = "password")]
+    pub password_stdin: bool,
+    /// A new password (visible in the process list; prefer --password-stdin).
+    #[arg(long)]
+    pub password: Option<String>,
+    #[arg(long, conflicts_with = "no_email")]
+    pub email: Option<String>,
+    /// Remove the email address.
+    #[arg(long)]
+    pub no_email: bool,
+    #[arg(long, conflicts_with = "no_name")]
+    pub name: Option<String>,
+    /// Remove the name.
+    #[arg(long)]
+    pub no_name: bool,
+    /// Disable the user: every session and token ends.
+    #[arg(long, conflicts_with = "enable")]
+    pub disable: bool,
+    #[arg(long)]
+    pub enable: bool,
+}
+
+impl Command {
+    /// The operator action this command performs, the same one as an admin API route.
+    pub fn operation(&self) -> Option<Operation> {
+        Some(match self {
+            Command::Serve(_) | Command::Migrate | Command::Keys(KeysCommand::NewEncryptionKey) => {
+                return None
+            }
+            Command::Keys(KeysCommand::Rotate { .. }) => Operation::RotateKeys,
+            Command::RevokeUser { .. } => Operation::RevokeUser,
+            Command::RevokeClient { .. } => Operation::RevokeClient,
+            Command::User(user) => match user {
+                UserCommand::Add(_) => Operation::CreateUser,
+                UserCommand::List => Operation::ListUsers,
+                UserCommand::Get { .. } => Operation::GetUser,
+                UserCommand::Amend(_) => Operation::AmendUser,
+                UserCommand::Delete { .. } => Operation::DeleteUser,
+            },
+            Command::Client(client) => match client {
+                ClientCommand::Add(_) => Operation::CreateClient,
+                ClientCommand::List => Operation::ListClients,
+                ClientCommand::Get { .. } => Operation::GetClient,
+                ClientCommand::Amend(_) => Operation::AmendClient,
+                ClientCommand::RotateSecret { .. } => Operation::RotateClientSecret,
+                ClientCommand::Delete { .. } => Operation::DeleteClient,
+            },
+            Command::Token(token) => match token {
+                TokenCommand::Create(_) => Operation::CreateToken,
+                TokenCommand::List { .. } => Operation::ListTokens,
+                TokenCommand::Get { .. } => Operation::GetToken,
+                TokenCommand::Amend { .. } => Operation::AmendToken,
+                TokenCommand::Revoke { .. } => Operation::RevokeToken,
+            },
+        })
+    }
+}
+
 impl Cli {
-    /// The settings in force for this invocation.
+    /// The settings in force for this invocation: these flags, then the process environment, then the file.
     pub fn resolve_config(&self) -> Result<Config, ConfigError> {
-        let file = match &self.config {
-            Some(path) => FileConfig::load(path)?,
-            None => FileConfig::default(),
-        };
-        let mut overrides = Overrides {
-            // From the environment only: a command-line flag would show the key in the process list.
-            key_encryption_key: std::env::var("LATCHKEY_KEY_ENCRYPTION_KEY").ok().filter(|k| !k.is_empty()),
-            admin_token: std::env::var("LATCHKEY_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()),
-            database_url: self.database_url.clone(),
-            log: self.log.clone(),
-            log_format: self.log_format,
-            ..Overrides::default()
-        };
-        if let Command::Serve(serve) = &self.command {
-            overrides.bind = serve.bind.clone();
-            overrides.issuer = serve.issuer.clone();
-            overrides.demo = serve.demo;
+        self.resolve_config_with(std::env::vars())
+    }
+
+    pub fn resolve_config_with(
+        &self,
+        environment: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut sources = Sources::default().with_environment(environment);
+        if let Some(path) = &self.config {
+            sources = sources.with_file(path)?;
         }
-        if let Command::Keys(KeysCommand::Rotate { issuer }) = &self.command {
-            overrides.issuer = issuer.clone();
+        let flags = &mut sources.flags;
+        let mut flag = |key: &'static str, value: Option<String>| {
+            if let Some(value) = value {
+                flags.insert(key, value);
+            }
+        };
+        flag("database_url", self.database_url.clone());
+        flag("log", self.log.clone());
+        flag(
+            "log_format",
+            self.log_format.map(|format| if format == LogFormat::Json { "json" } else { "text" }.to_owned()),
+        );
+        match &self.command {
+            Command::Serve(serve) => {
+                flag("bind", serve.bind.clone());
+                flag("issuer", serve.issuer.clone());
+                flag("demo", serve.demo.map(|demo| demo.to_string()));
+            }
+            Command::Keys(KeysCommand::Rotate { issuer }) => flag("issuer", issuer.clone()),
+            _ => {}
         }
-        config::resolve(overrides, file)
+        Config::resolve(&sources)
     }
 }
 
@@ -239,6 +351,7 @@ impl Cli {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use std::collections::BTreeSet;
 
     #[test]
     fn command_line_is_well_formed() {
@@ -251,24 +364,16 @@ mod tests {
         let Command::Serve(args) = &cli.command else { panic!("serve") };
         assert_eq!(args.bind.as_deref(), Some("127.0.0.1:0"));
         assert_eq!(args.demo, Some(true));
-        let config = cli.resolve_config().unwrap();
+        let config = cli.resolve_config_with([]).unwrap();
         assert!(config.demo);
+        assert_eq!(config.bind, "127.0.0.1:0");
     }
 
     #[test]
     fn user_add_needs_exactly_one_password_source() {
         assert!(Cli::try_parse_from(["latchkey", "user", "add", "--username", "a"]).is_err());
-        assert!(Cli::try_parse_from([
-            "latchkey",
-            "user",
-            "add",
-            "--username",
-            "a",
-            "--password",
-            "x",
-            "--password-stdin"
-        ])
-        .is_err());
+        let both = ["latchkey", "user", "add", "--username", "a", "--password", "x", "--password-stdin"];
+        assert!(Cli::try_parse_from(both).is_err());
         assert!(
             Cli::try_parse_from(["latchkey", "user", "add", "--username", "a", "--password-stdin"]).is_ok()
         );
@@ -289,5 +394,49 @@ mod tests {
             "authorization_code",
         ];
         assert!(Cli::try_parse_from(args).is_err());
+    }
+
+    /// Every leaf command, with placeholder values for what it requires.
+    fn leaves(command: &clap::Command, path: Vec<String>, found: &mut Vec<Vec<String>>) {
+        if command.get_subcommands().next().is_none() {
+            let mut words = path.clone();
+            for arg in command.get_arguments().filter(|arg| arg.is_required_set()) {
+                match arg.get_long() {
+                    Some(long) => words.extend([format!("--{long}"), "x".to_owned()]),
+                    None => words.push("x".to_owned()),
+                }
+            }
+            for group in command.get_groups().filter(|group| group.is_required_set()) {
+                let first = group
+                    .get_args()
+                    .next()
+                    .and_then(|id| command.get_arguments().find(|arg| arg.get_id() == id));
+                if let Some(long) = first.and_then(|arg| arg.get_long()) {
+                    words.extend([format!("--{long}"), "x".to_owned()]);
+                }
+            }
+            found.push(words);
+            return;
+        }
+        for sub in command.get_subcommands() {
+            let mut deeper = path.clone();
+            deeper.push(sub.get_name().to_owned());
+            leaves(sub, deeper, found);
+        }
+    }
+
+    #[test]
+    fn every_admin_operation_has_a_command_and_every_command_is_one() {
+        let mut found = Vec::new();
+        leaves(&Cli::command(), Vec::new(), &mut found);
+        let mut operations = BTreeSet::new();
+        for words in &found {
+            let argv = std::iter::once("latchkey".to_owned()).chain(words.iter().cloned());
+            let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{words:?}: {e}"));
+            if let Some(operation) = cli.command.operation() {
+                assert!(operations.insert(operation), "{operation:?} twice, again at {words:?}");
+            }
+        }
+        assert_eq!(operations, Operation::ALL.into_iter().collect::<BTreeSet<_>>());
     }
 }

@@ -1,8 +1,8 @@
 //! `serve --demo`: on an empty database, a user and a client to try the server with at once.
 
-use crate::config::Issuer;
 use base64::Engine;
 use latchkey_core::registration::{register_client, register_user, NewClient, NewUser, SecretChoice};
+use latchkey_core::Issuer;
 use latchkey_model::{PlainSecret, Timestamp};
 use latchkey_store::{Store, StoreError};
 use rand::{CryptoRng, RngCore};

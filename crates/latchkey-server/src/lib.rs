@@ -1,18 +1,21 @@
-//! Latchkey's HTTP front end and command line: the only crate that knows HTTP.
+//! Latchkey's HTTP front end and command line: the only crate that knows HTTP. Routes extract typed input,
+//! call the endpoint layer (`latchkey_endpoints`) and render its answer; failures become responses in one
+//! place per surface (`error`).
 //!
-//! [`build`] starts the real server (tests call it with `127.0.0.1:0`); [`cli`] is the `latchkey` command.
+//! [`build`] starts the real server (tests call it with `127.0.0.1:0`); [`cli`] and [`commands`] are the
+//! `latchkey` command.
 
 mod app;
 pub mod cli;
-mod commands;
+pub mod commands;
 pub mod config;
 mod demo;
-mod flow;
-mod http_error;
+mod error;
+mod http;
 mod middleware;
 mod pages;
 mod routes;
-mod session;
 
 pub use app::{build, build_with_clock, RunningServer, StartError};
-pub use config::{Config, Issuer, LogFormat};
+pub use config::{Config, LogFormat};
+pub use latchkey_core::Issuer;

@@ -1,5 +1,5 @@
 use clap::Parser;
-use latchkey_server::cli::{Cli, ClientCommand, Command, KeysCommand, TokenCommand, UserCommand};
+use latchkey_server::cli::{Cli, Command};
 use latchkey_server::{Config, LogFormat};
 use std::process::ExitCode;
 
@@ -10,7 +10,14 @@ fn main() -> ExitCode {
         Err(error) => return fail(error),
     };
     init_logging(&config);
-    match run(cli.command, &config) {
+    let result = match cli.command {
+        Command::Serve(_) => serve(&config),
+        command => {
+            let (stdin, stdout) = (&mut std::io::stdin().lock(), &mut std::io::stdout().lock());
+            latchkey_server::commands::run(command, &config, stdin, stdout).map_err(Into::into)
+        }
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(error),
     }
@@ -19,30 +26,6 @@ fn main() -> ExitCode {
 fn fail(error: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {error}");
     ExitCode::FAILURE
-}
-
-fn run(command: Command, config: &Config) -> Result<(), Box<dyn std::error::Error>> {
-    let out = &mut std::io::stdout().lock();
-    match command {
-        Command::Serve(_) => serve(config)?,
-        Command::Migrate => latchkey_server::cli::migrate(config, out)?,
-        Command::Client(ClientCommand::Add(args)) => latchkey_server::cli::client_add(config, args, out)?,
-        Command::Client(ClientCommand::List) => latchkey_server::cli::client_list(config, out)?,
-        Command::User(UserCommand::Add(args)) => {
-            latchkey_server::cli::user_add(config, args, &mut std::io::stdin().lock(), out)?
-        }
-        Command::User(UserCommand::List) => latchkey_server::cli::user_list(config, out)?,
-        Command::Keys(KeysCommand::Rotate { .. }) => latchkey_server::cli::keys_rotate(config, out)?,
-        Command::Keys(KeysCommand::NewEncryptionKey) => latchkey_server::cli::keys_new_encryption_key(out)?,
-        Command::RevokeUser { username } => latchkey_server::cli::revoke_user(config, &username, out)?,
-        Command::Token(TokenCommand::Create(args)) => latchkey_server::cli::token_create(config, args, out)?,
-        Command::Token(TokenCommand::List { user, client }) => {
-            latchkey_server::cli::token_list(config, user.as_deref(), client.as_deref(), out)?
-        }
-        Command::Token(TokenCommand::Revoke { id }) => latchkey_server::cli::token_revoke(config, &id, out)?,
-        Command::RevokeClient { client_id } => latchkey_server::cli::revoke_client(config, &client_id, out)?,
-    }
-    Ok(())
 }
 
 fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {

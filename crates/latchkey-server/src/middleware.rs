@@ -1,15 +1,14 @@
-use crate::http_error::HttpError;
+use crate::http::MAX_BODY_BYTES;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, Next};
-use actix_web::ResponseError;
 use std::time::Instant;
 
-/// Largest request body any endpoint accepts (RFC 6749 forms and JSON admin calls are far smaller).
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// Largest form body (token, authorization and login forms).
-pub const MAX_FORM_BYTES: usize = 64 * 1024;
+/// The paths that are pages: whatever they answer is HTML.
+fn is_page(path: &str) -> bool {
+    matches!(path, "/authorize" | "/login" | "/consent" | "/logout")
+}
 
 /// Headers every response carries unless a handler set its own. `frame-ancestors 'none'` and
 /// `X-Frame-Options` stop clickjacking (RFC 6749 §10.13); `no-store` keeps tokens out of caches (§5.1).
@@ -42,7 +41,7 @@ pub async fn limit_body(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-        let response = HttpError::PayloadTooLarge.error_response();
+        let response = crate::error::too_large(is_page(request.path()));
         return Ok(request.into_response(response).map_into_right_body());
     }
     next.call(request).await.map(ServiceResponse::map_into_left_body)

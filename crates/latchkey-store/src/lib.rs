@@ -17,7 +17,7 @@ pub mod testing;
 mod url;
 
 pub use error::StoreError;
-pub use repo::{Consumed, LoginAttempt, Repo, TokenQuery, TokenRetention};
+pub use repo::{ClientChanges, Consumed, LoginAttempt, Repo, TokenQuery, TokenRetention, UserChanges};
 pub use url::{DatabaseUrl, DatabaseUrlError};
 
 use connection::AnyConnection;

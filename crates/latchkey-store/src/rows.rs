@@ -4,8 +4,8 @@
 use crate::schema::{clients, tokens, users};
 use crate::StoreError;
 use latchkey_model::{
-    Client, ClientCredentials, ClientId, GrantType, PasswordHash, RecordId, RedirectUri, ResponseMode, Scope,
-    SecretHash, SigningAlgorithm, Stage, Timestamp, TokenRecord, User, Username,
+    Client, ClientCredentials, ClientId, GrantType, PasswordHash, RecordId, RedirectUri, ResponseMode,
+    ResponseType, Scope, SecretHash, SigningAlgorithm, Stage, State, Timestamp, TokenRecord, User, Username,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -61,7 +61,7 @@ fn seconds(value: Option<Timestamp>) -> Option<i64> {
     value.map(Timestamp::unix_seconds)
 }
 
-fn json<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
     // Serialising maps of strings and vectors of strings cannot fail; an empty object is a safe fallback.
     serde_json::to_string(value).unwrap_or_else(|_| "{}".to_owned())
 }
@@ -86,9 +86,9 @@ impl From<&TokenRecord> for TokenRow {
             scope_descriptions: json(&r.scope_descriptions),
             grant_type: r.grant_type.letter().to_string(),
             stage: r.stage.to_string(),
-            state: r.state.clone(),
+            state: r.state.as_ref().map(State::to_stored),
             redirect_uri: r.redirect_uri.as_ref().map(RedirectUri::to_string),
-            response_type: r.response_type.clone(),
+            response_type: r.response_type.map(|t| t.as_str().to_owned()),
             response_mode: r.response_mode.map(|m| m.as_str().to_owned()),
             nonce: r.nonce.clone(),
             code_challenge: r.code_challenge.clone(),
@@ -146,12 +146,17 @@ impl TryFrom<TokenRow> for TokenRecord {
             grant_type: GrantType::from_letter(&row.grant_type)
                 .map_err(|e| StoreError::corrupt("tokens.grant_type", e))?,
             stage: Stage::parse(&row.stage).map_err(|e| StoreError::corrupt("tokens.stage", e))?,
-            state: row.state,
+            state: row.state.as_deref().map(State::from_stored),
             redirect_uri: row
                 .redirect_uri
                 .map(|u| RedirectUri::parse(&u).map_err(|e| StoreError::corrupt("tokens.redirect_uri", e)))
                 .transpose()?,
-            response_type: row.response_type,
+            response_type: row
+                .response_type
+                .map(|t| {
+                    ResponseType::parse(&t).ok_or_else(|| StoreError::corrupt("tokens.response_type", t))
+                })
+                .transpose()?,
             response_mode: row
                 .response_mode
                 .map(|m| {
@@ -190,9 +195,13 @@ pub(crate) struct ClientRow {
     pub updated_at: i64,
 }
 
+/// A client's grant types as stored: their wire names, space separated.
+pub(crate) fn grant_list(grants: &BTreeSet<GrantType>) -> String {
+    grants.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(" ")
+}
+
 impl From<&Client> for ClientRow {
     fn from(c: &Client) -> Self {
-        let grant_types: Vec<&str> = c.grant_types.iter().map(|g| g.as_str()).collect();
         Self {
             id: c.id.to_string(),
             name: c.name.clone(),
@@ -205,7 +214,7 @@ impl From<&Client> for ClientRow {
                 ClientCredentials::Public | ClientCredentials::Secret(_) => None,
             },
             redirect_uris: json(&c.redirect_uris),
-            grant_types: grant_types.join(" "),
+            grant_types: grant_list(&c.grant_types),
             scope: c.scope.to_string(),
             access_token_ttl: c.access_token_ttl_seconds,
             refresh_token_ttl: c.refresh_token_ttl_seconds,

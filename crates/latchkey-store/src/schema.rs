@@ -88,6 +88,7 @@ diesel::table! {
         created_at -> BigInt,
         last_seen_at -> BigInt,
         expires_at -> BigInt,
+        amr -> Text,
     }
 }
 

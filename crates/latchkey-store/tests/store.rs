@@ -10,7 +10,7 @@ use latchkey_model::{
     RedirectUri, ResponseMode, Scope, SecretHash, SecretKind, Stage, Timestamp, TokenRecord, User, Username,
 };
 use latchkey_store::testing::TestDatabase;
-use latchkey_store::{Backend, DatabaseUrl, Store, StoreError, StoreOptions};
+use latchkey_store::{Backend, ClientChanges, DatabaseUrl, Store, StoreError, StoreOptions, UserChanges};
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
@@ -106,9 +106,9 @@ fn full_record(client_id: &str, username: Option<&str>, created: Timestamp) -> T
         ("profile".to_owned(), "Your name".to_owned()),
     ]);
     record.stage = Stage::Login(2);
-    record.state = Some("state-ü-\"quoted\"".to_owned());
+    record.state = Some(latchkey_model::State::from_bytes(b"state-\xfc-\"quoted\" %41".to_vec()));
     record.redirect_uri = Some(RedirectUri::parse("https://app.example.com/cb").unwrap());
-    record.response_type = Some("code".to_owned());
+    record.response_type = Some(latchkey_model::ResponseType::Code);
     record.response_mode = Some(ResponseMode::FormPost);
     record.nonce = Some("n-0S6_WzA2Mj".to_owned());
     record.code_challenge = Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".to_owned());
@@ -391,9 +391,34 @@ fn clients_and_users_crud(db: &TestDatabase) {
     assert_eq!(store.read(|repo| repo.find_client(&spa)).unwrap(), Some(public.clone()));
     public.name = "Renamed".into();
     public.redirect_uris.push(RedirectUri::parse("com.example.app:/cb").unwrap());
-    let updated = public.clone();
-    store.write(move |repo| repo.update_client(&updated)).unwrap();
-    assert_eq!(store.read(|repo| repo.find_client(&spa)).unwrap(), Some(public));
+    public.updated_at = at(5);
+    let changes = ClientChanges {
+        name: Some(public.name.clone()),
+        redirect_uris: Some(public.redirect_uris.clone()),
+        grant_types: None,
+        scope: None,
+        access_token_ttl_seconds: None,
+        refresh_token_ttl_seconds: None,
+        id_token_signing_alg: None,
+        updated_at: at(5),
+    };
+    assert_eq!(changes.applied_to(&store.read(|repo| repo.find_client(&spa)).unwrap().unwrap()), public);
+    store.write(|repo| repo.amend_client(&spa, &changes)).unwrap();
+    assert_eq!(store.read(|repo| repo.find_client(&spa)).unwrap(), Some(public.clone()));
+    assert_eq!(
+        store.write(|repo| repo.find_client_for_update(&spa)).unwrap().map(|c| c.name),
+        Some("Renamed".to_owned())
+    );
+    // Only a client with a secret has one to replace; the rest of the row is left as it was.
+    let new_secret = SecretHash::of("new secret");
+    assert!(!store.write(|repo| repo.replace_client_secret(&spa, &new_secret, at(6))).unwrap());
+    let api = ClientId::parse("api").unwrap();
+    assert!(store.write(|repo| repo.replace_client_secret(&api, &new_secret, at(6))).unwrap());
+    let rekeyed = store.read(|repo| repo.find_client(&api)).unwrap().unwrap();
+    assert_eq!(rekeyed.credentials, ClientCredentials::Secret(new_secret));
+    assert_eq!((rekeyed.name.as_str(), rekeyed.updated_at), (client("api").name.as_str(), at(6)));
+    let missing = ClientId::parse("missing").unwrap();
+    assert_eq!(store.write(|repo| repo.amend_client(&missing, &changes)), Err(StoreError::NotFound));
     let first = store.read(|repo| repo.list_clients(&PageRequest::first(1))).unwrap();
     assert_eq!(first.items[0].id.as_str(), "api");
     let second =
@@ -412,9 +437,24 @@ fn clients_and_users_crud(db: &TestDatabase) {
     assert_eq!(store.read(|repo| repo.find_user(&name)).unwrap(), Some(ada.clone()));
     ada.disabled = true;
     ada.email = None;
-    let updated = ada.clone();
-    store.write(move |repo| repo.update_user(&updated)).unwrap();
-    assert_eq!(store.read(|repo| repo.find_user(&name)).unwrap(), Some(ada));
+    ada.updated_at = at(7);
+    let changes = UserChanges {
+        password_hash: None,
+        email: Some(None),
+        name: None,
+        disabled: Some(true),
+        updated_at: at(7),
+    };
+    store.write(|repo| repo.amend_user(&name, &changes)).unwrap();
+    assert_eq!(store.read(|repo| repo.find_user(&name)).unwrap(), Some(ada.clone()));
+    // A second change of another field leaves the first in place.
+    let rehashed = PasswordHash::from_phc("$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3");
+    let changes = UserChanges { password_hash: Some(rehashed.clone()), ..UserChanges::new(at(8)) };
+    store.write(|repo| repo.amend_user(&name, &changes)).unwrap();
+    let stored = store.read(|repo| repo.find_user(&name)).unwrap().unwrap();
+    assert_eq!((stored.password_hash, stored.disabled, stored.email), (rehashed, true, None));
+    let nobody = Username::parse("nobody").unwrap();
+    assert_eq!(store.write(|repo| repo.amend_user(&nobody, &changes)), Err(StoreError::NotFound));
     let users = store.read(|repo| repo.list_users(&PageRequest::first(10))).unwrap();
     assert_eq!(users.items.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["ada", "zed"]);
     store.write(|repo| repo.delete_user(&name)).unwrap();
@@ -505,7 +545,12 @@ fn migrations_revert_and_reapply(db: &TestDatabase) {
     assert!(store.read(|repo| repo.count_clients()).is_err(), "tables are gone after revert");
     assert!(store.migrate().unwrap() >= 1);
     assert_eq!(store.migrate().unwrap(), 0, "nothing pending the second time");
-    assert_eq!(store.read(|repo| repo.count_clients()).unwrap(), 0);
+    assert_eq!(store.read(|repo| repo.count_clients()).unwrap(), 0, "the reserved client is not counted");
+    let reserved = ClientId::parse(latchkey_model::PERSONAL_CLIENT_ID).unwrap();
+    let found = store.read(|repo| repo.find_client(&reserved)).unwrap().expect("the reserved client exists");
+    assert!(found.is_reserved() && found.grant_types.is_empty() && found.scope.is_empty());
+    assert_eq!(found.credentials, ClientCredentials::Public);
+    assert!(store.read(|repo| repo.list_clients(&PageRequest::first(10))).unwrap().items.is_empty());
 }
 
 #[test]
@@ -615,6 +660,7 @@ mod flows {
             created_at: at(0),
             last_seen_at: at(0),
             expires_at: at(100),
+            auth_methods: vec![latchkey_model::AuthMethod::Password],
         };
         let stored = session.clone();
         store.write(move |repo| repo.insert_session(&stored)).unwrap();

@@ -328,22 +328,22 @@ async fn operators_manage_clients(db: TestDatabase) {
     use reqwest::Method;
     let fixture = Fixture::new(db).await;
     let new =
-        serde_json::json!({"id": "reports", "grant_types": ["client_credentials"], "scopes": ["api:read"]});
+        serde_json::json!({"id": "reports", "grantTypes": ["client_credentials"], "scopes": ["api:read"]});
     let (status, created) =
         status_and_json(send(&fixture, Method::POST, "/admin/clients", Some(new.clone())).await).await;
     assert_eq!(status, 201, "{created}");
-    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    let secret = created["clientSecret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("lk_cs_"));
     let shown = send(&fixture, Method::GET, "/admin/clients/reports", None).await.text().await.unwrap();
     let shown_json: Value = serde_json::from_str(&shown).unwrap();
-    assert!(!shown.contains(&secret) && shown_json.get("client_secret").is_none(), "once only: {shown}");
+    assert!(!shown.contains(&secret) && shown_json.get("clientSecret").is_none(), "once only: {shown}");
     assert_eq!(client_credentials(&fixture, "reports", &secret).await.status(), 200);
     assert_eq!(send(&fixture, Method::POST, "/admin/clients", Some(new)).await.status(), 409);
 
     let (status, rotated) =
         status_and_json(send(&fixture, Method::POST, "/admin/clients/reports/secret", None).await).await;
     assert_eq!(status, 200);
-    let fresh = rotated["client_secret"].as_str().unwrap();
+    let fresh = rotated["clientSecret"].as_str().unwrap();
     assert_ne!(fresh, secret);
     assert_eq!(
         client_credentials(&fixture, "reports", &secret).await.status(),
@@ -365,8 +365,8 @@ async fn operators_manage_clients(db: TestDatabase) {
     assert_eq!(amended["name"], "Reports");
     assert_eq!(amended["scopes"], serde_json::json!(["api:read", "api:write"]));
     for bad in [
-        serde_json::json!({"grant_types": ["authorization_code"]}),
-        serde_json::json!({"access_token_ttl": 0}),
+        serde_json::json!({"grantTypes": ["authorization_code"]}),
+        serde_json::json!({"accessTokenTtl": 0}),
         serde_json::json!({"colour": "blue"}),
     ] {
         assert_eq!(
@@ -381,9 +381,9 @@ async fn operators_manage_clients(db: TestDatabase) {
         "unchanged by the refusals"
     );
     for bad in [
-        serde_json::json!({"id": "latchkey", "grant_types": ["client_credentials"]}),
-        serde_json::json!({"id": "web", "grant_types": ["authorization_code"]}),
-        serde_json::json!({"id": "pub", "public": true, "secret": "x".repeat(40), "grant_types": ["implicit"]}),
+        serde_json::json!({"id": "latchkey", "grantTypes": ["client_credentials"]}),
+        serde_json::json!({"id": "web", "grantTypes": ["authorization_code"]}),
+        serde_json::json!({"id": "pub", "public": true, "secret": "x".repeat(40), "grantTypes": ["implicit"]}),
     ] {
         assert_eq!(
             send(&fixture, Method::POST, "/admin/clients", Some(bad.clone())).await.status(),
@@ -450,7 +450,7 @@ async fn operators_list_create_and_end_tokens(db: TestDatabase) {
             &fixture,
             Method::POST,
             "/admin/tokens",
-            Some(serde_json::json!({"client_id": "service", "name": "reporting", "scopes": ["api:read"]})),
+            Some(serde_json::json!({"clientId": "service", "name": "reporting", "scopes": ["api:read"]})),
         )
         .await,
     )
@@ -459,9 +459,9 @@ async fn operators_list_create_and_end_tokens(db: TestDatabase) {
     assert_eq!(key["type"], "api-key");
     for bad in [
         serde_json::json!({"name": "no owner"}),
-        serde_json::json!({"username": "alice", "client_id": "service", "name": "both"}),
+        serde_json::json!({"username": "alice", "clientId": "service", "name": "both"}),
         serde_json::json!({"username": "alice", "name": "x", "shade": 1}),
-        serde_json::json!({"client_id": "service", "name": "x", "scopes": ["admin"]}),
+        serde_json::json!({"clientId": "service", "name": "x", "scopes": ["admin"]}),
     ] {
         assert_eq!(
             send(&fixture, Method::POST, "/admin/tokens", Some(bad.clone())).await.status(),
@@ -480,7 +480,7 @@ async fn operators_list_create_and_end_tokens(db: TestDatabase) {
         ["personal"]
     );
     assert_eq!(
-        kinds(&ok_json(send(&fixture, Method::GET, "/admin/tokens?client_id=service", None).await).await),
+        kinds(&ok_json(send(&fixture, Method::GET, "/admin/tokens?clientId=service", None).await).await),
         ["api-key"]
     );
     assert_eq!(

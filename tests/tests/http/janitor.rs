@@ -34,8 +34,7 @@ async fn the_server_deletes_expired_tokens_in_the_background(db: TestDatabase) {
             repo.insert_token(&seed_live)
         })
         .unwrap();
-    let app =
-        TestApp::spawn_with(db, |config| config.janitor_interval = Some(Duration::from_millis(50))).await;
+    let app = TestApp::spawn_with(db, |config| config.janitor_interval_seconds = 1).await;
 
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

@@ -11,12 +11,16 @@ mod code_and_pkce;
 mod discovery;
 mod health;
 mod http_basics;
+#[cfg(feature = "legacy")]
 mod implicit;
 mod introspection_revocation;
 mod janitor;
+#[cfg(not(feature = "legacy"))]
+mod legacy_grants_left_out;
 mod openapi;
 mod owner_tokens;
 mod pages;
+#[cfg(feature = "legacy")]
 mod password_grant;
 mod private_key_jwt;
 mod refresh;

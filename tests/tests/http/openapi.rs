@@ -222,7 +222,7 @@ async fn the_server_answers_as_its_openapi_document_says(db: TestDatabase) {
             "/admin/tokens",
             "/admin/tokens",
             admin,
-            Some(json!({"client_id": "service", "name": "k", "scopes": ["api:read"]})),
+            Some(json!({"clientId": "service", "name": "k", "scopes": ["api:read"]})),
         )
         .await;
     x.call(Method::POST, "/admin/tokens", "/admin/tokens", admin, Some(json!({"name": "nobody's"}))).await;

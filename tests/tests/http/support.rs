@@ -1,6 +1,5 @@
 use latchkey_server::{build, Config, RunningServer};
 pub use latchkey_store::testing::TestDatabase;
-use std::time::Duration;
 
 /// Runs each listed case on SQLite and (with `--ignored` and `LATCHKEY_TEST_POSTGRES_URL`) on PostgreSQL.
 #[macro_export]
@@ -33,10 +32,10 @@ impl TestApp {
     }
 
     pub async fn spawn_with(db: TestDatabase, adjust: impl FnOnce(&mut Config)) -> Self {
-        let mut config = Config::new(db.database_url().unwrap());
+        let mut config = Config::new(db.database_url().unwrap()).unwrap();
         config.bind = "127.0.0.1:0".to_owned();
-        config.store.connect_timeout = Duration::from_millis(500);
-        config.store.sqlite_busy_timeout = Duration::from_millis(200);
+        config.database_connect_timeout_ms = 500;
+        config.sqlite_busy_timeout_ms = 200;
         adjust(&mut config);
         let server = build(&config).await.expect("server starts");
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -145,11 +144,14 @@ impl Fixture {
             store.write(move |repo| repo.insert_user(&user)).unwrap();
         }
         drop(store);
-        let mut config = Config::new(db.database_url().unwrap());
+        let mut config = Config::new(db.database_url().unwrap()).unwrap();
         config.bind = "127.0.0.1:0".to_owned();
-        config.store.connect_timeout = Duration::from_millis(500);
-        config.store.sqlite_busy_timeout = Duration::from_millis(2000);
-        config.admin_token = Some(latchkey_server::config::AdminToken::parse(ADMIN_TOKEN).unwrap());
+        config.database_connect_timeout_ms = 500;
+        config.sqlite_busy_timeout_ms = 2000;
+        config.admin_token = Some(
+            <latchkey_server::config::AdminToken as latchkey_server::config::Setting>::parse(ADMIN_TOKEN)
+                .unwrap(),
+        );
         let server = latchkey_server::build_with_clock(&config, clock.clone()).await.expect("server starts");
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Self { app: TestApp { server, http, db }, clock }

@@ -4,7 +4,7 @@
 //! refused with `invalid_scope` instead of being replaced by a default (RFC 6749 §3.3), and generated client
 //! secrets are compared as SHA-256 hashes in constant time, not re-hashed with Argon2 on every request.
 
-use super::{oxide_scope, FailureSlot};
+use super::oxide_scope;
 use crate::OAuthError;
 use latchkey_model::{Client, ClientCredentials};
 use oxide_auth::primitives::registrar::{
@@ -12,28 +12,27 @@ use oxide_auth::primitives::registrar::{
 };
 use oxide_auth::primitives::scope::Scope as OxideScope;
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 pub struct ClientRegistrar<'c> {
     client: &'c Client,
-    failure: FailureSlot,
+    /// Why the last `negotiate` refused: the trait's error type cannot say which RFC error applies.
+    refusal: RefCell<Option<OAuthError>>,
 }
 
 impl<'c> ClientRegistrar<'c> {
     pub fn new(client: &'c Client) -> Self {
-        Self { client, failure: FailureSlot::default() }
-    }
-
-    /// Why the last call failed, when it was a refusal worth telling the client.
-    pub fn into_failure(self) -> FailureSlot {
-        self.failure
+        Self { client, refusal: RefCell::new(None) }
     }
 
     /// The refusal the last `negotiate` recorded, if any.
     pub fn take_refusal(&self) -> Option<OAuthError> {
-        match self.failure.take() {
-            Some(super::Failure::Refused(error)) => Some(error),
-            _ => None,
-        }
+        self.refusal.borrow_mut().take()
+    }
+
+    fn refuse(&self, error: OAuthError) -> RegistrarError {
+        *self.refusal.borrow_mut() = Some(error);
+        RegistrarError::Unspecified
     }
 
     fn is_this_client(&self, client_id: &str) -> bool {
@@ -65,10 +64,7 @@ impl Registrar for ClientRegistrar<'_> {
 
     fn negotiate(&self, bound: BoundClient, scope: Option<OxideScope>) -> Result<PreGrant, RegistrarError> {
         let Some(scope) = scope else {
-            return self
-                .failure
-                .refuse(OAuthError::invalid_scope("scope is required"))
-                .map_err(|()| RegistrarError::Unspecified);
+            return Err(self.refuse(OAuthError::invalid_scope("scope is required")));
         };
         let allowed = match oxide_scope(&self.client.scope) {
             Ok(allowed) => allowed,
@@ -78,13 +74,8 @@ impl Registrar for ClientRegistrar<'_> {
         if !allowed.priviledged_to(&scope) {
             let extra: Vec<String> =
                 scope.iter().filter(|token| !self.client.scope.contains(token)).map(str::to_owned).collect();
-            return self
-                .failure
-                .refuse(OAuthError::invalid_scope(format!(
-                    "not allowed for this client: {}",
-                    extra.join(" ")
-                )))
-                .map_err(|()| RegistrarError::Unspecified);
+            let why = format!("not allowed for this client: {}", extra.join(" "));
+            return Err(self.refuse(OAuthError::invalid_scope(why)));
         }
         Ok(PreGrant {
             client_id: bound.client_id.into_owned(),
@@ -94,7 +85,9 @@ impl Registrar for ClientRegistrar<'_> {
     }
 
     fn check(&self, client_id: &str, passphrase: Option<&[u8]>) -> Result<(), RegistrarError> {
-        if !self.is_this_client(client_id) {
+        // The reserved client of personal tokens is no one's to act as: with no secret it would otherwise
+        // pass as a public client, and anyone could revoke personal tokens in its name.
+        if !self.is_this_client(client_id) || self.client.is_reserved() {
             return Err(RegistrarError::Unspecified);
         }
         let authenticated = match (&self.client.credentials, passphrase) {
@@ -182,8 +175,7 @@ mod tests {
         let granted = registrar.negotiate(bound(), Some("openid".parse().unwrap())).unwrap();
         assert_eq!(granted.scope.to_string(), "openid");
         assert!(registrar.negotiate(bound(), Some("openid admin".parse().unwrap())).is_err());
-        let failure =
-            registrar.into_failure().into_step::<()>(OAuthError::server_error()).unwrap().unwrap_err();
+        let failure = registrar.take_refusal().unwrap();
         assert_eq!(failure.code, crate::ErrorCode::InvalidScope);
         assert!(failure.description.as_deref().unwrap_or_default().contains("admin"), "{failure:?}");
     }
@@ -200,5 +192,9 @@ mod tests {
         let registrar = ClientRegistrar::new(&public);
         assert!(registrar.check("app", None).is_ok());
         assert!(registrar.check("app", Some(b"anything")).is_err());
+        let mut reserved = client(ClientCredentials::Public);
+        reserved.id = ClientId::parse(latchkey_model::PERSONAL_CLIENT_ID).unwrap();
+        let registrar = ClientRegistrar::new(&reserved);
+        assert!(registrar.check(latchkey_model::PERSONAL_CLIENT_ID, None).is_err(), "never authenticates");
     }
 }

@@ -3,7 +3,68 @@ use crate::rows::ClientRow;
 use crate::schema::clients::dsl;
 use crate::StoreError;
 use diesel::prelude::*;
-use latchkey_model::{Client, ClientId, Cursor, Page, PageRequest, Timestamp};
+use latchkey_model::{
+    Client, ClientId, Cursor, GrantType, Page, PageRequest, RedirectUri, Scope, SecretHash, SigningAlgorithm,
+    Timestamp, PERSONAL_CLIENT_ID,
+};
+use std::collections::BTreeSet;
+
+/// What to change of a client's registration; `None` leaves a field as it is.
+#[derive(Debug, Clone)]
+pub struct ClientChanges {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<RedirectUri>>,
+    pub grant_types: Option<BTreeSet<GrantType>>,
+    pub scope: Option<Scope>,
+    pub access_token_ttl_seconds: Option<i64>,
+    /// `Some(None)`: refresh tokens stop expiring on their own.
+    pub refresh_token_ttl_seconds: Option<Option<i64>>,
+    pub id_token_signing_alg: Option<SigningAlgorithm>,
+    pub updated_at: Timestamp,
+}
+
+impl ClientChanges {
+    /// `client` as it will be once changed, to check the rules that tie its fields together first.
+    pub fn applied_to(&self, client: &Client) -> Client {
+        let mut changed = client.clone();
+        if let Some(name) = &self.name {
+            changed.name.clone_from(name);
+        }
+        if let Some(uris) = &self.redirect_uris {
+            changed.redirect_uris.clone_from(uris);
+        }
+        if let Some(grants) = &self.grant_types {
+            changed.grant_types.clone_from(grants);
+        }
+        if let Some(scope) = &self.scope {
+            changed.scope = scope.clone();
+        }
+        if let Some(ttl) = self.access_token_ttl_seconds {
+            changed.access_token_ttl_seconds = ttl;
+        }
+        if let Some(ttl) = self.refresh_token_ttl_seconds {
+            changed.refresh_token_ttl_seconds = ttl;
+        }
+        if let Some(alg) = self.id_token_signing_alg {
+            changed.id_token_signing_alg = alg;
+        }
+        changed.updated_at = self.updated_at;
+        changed
+    }
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = crate::schema::clients)]
+struct ClientChangeRow {
+    name: Option<String>,
+    redirect_uris: Option<String>,
+    grant_types: Option<String>,
+    scope: Option<String>,
+    access_token_ttl: Option<i64>,
+    refresh_token_ttl: Option<Option<i64>>,
+    id_token_alg: Option<String>,
+    updated_at: i64,
+}
 
 impl Repo<'_> {
     pub fn insert_client(&mut self, client: &Client) -> Result<(), StoreError> {
@@ -17,14 +78,49 @@ impl Repo<'_> {
         row.map(Client::try_from).transpose()
     }
 
-    pub fn update_client(&mut self, client: &Client) -> Result<(), StoreError> {
-        let changed = diesel::update(dsl::clients.find(client.id.as_str()))
-            .set(ClientRow::from(client))
-            .execute(self.conn)?;
-        match changed {
+    /// The client, held for the rest of the transaction so that changes checked against it cannot
+    /// interleave with another writer's (SQLite's write transactions hold the whole database already).
+    pub fn find_client_for_update(&mut self, id: &ClientId) -> Result<Option<Client>, StoreError> {
+        if let crate::connection::AnyConnection::Postgresql(conn) = &mut *self.conn {
+            diesel::sql_query("SELECT 1 FROM clients WHERE id = $1 FOR UPDATE")
+                .bind::<diesel::sql_types::Text, _>(id.as_str())
+                .execute(conn)?;
+        }
+        self.find_client(id)
+    }
+
+    /// Writes the given fields of one client, and only those: a rename racing with a secret rotation
+    /// cannot bring the old secret back. `NotFound` when there is no such client.
+    pub fn amend_client(&mut self, id: &ClientId, changes: &ClientChanges) -> Result<(), StoreError> {
+        let row = ClientChangeRow {
+            name: changes.name.clone(),
+            redirect_uris: changes.redirect_uris.as_ref().map(crate::rows::json),
+            grant_types: changes.grant_types.as_ref().map(crate::rows::grant_list),
+            scope: changes.scope.as_ref().map(Scope::to_string),
+            access_token_ttl: changes.access_token_ttl_seconds,
+            refresh_token_ttl: changes.refresh_token_ttl_seconds,
+            id_token_alg: changes.id_token_signing_alg.map(|alg| alg.as_str().to_owned()),
+            updated_at: changes.updated_at.unix_seconds(),
+        };
+        match diesel::update(dsl::clients.find(id.as_str())).set(row).execute(self.conn)? {
             0 => Err(StoreError::NotFound),
             _ => Ok(()),
         }
+    }
+
+    /// Replaces the secret of a client that authenticates with one; `false` when there is no such client
+    /// (a public or `private_key_jwt` client has no secret to replace).
+    pub fn replace_client_secret(
+        &mut self,
+        id: &ClientId,
+        secret: &SecretHash,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let with_secret = dsl::clients.find(id.as_str()).filter(dsl::secret_hash.is_not_null());
+        let changed = diesel::update(with_secret)
+            .set((dsl::secret_hash.eq(secret.to_hex()), dsl::updated_at.eq(now.unix_seconds())))
+            .execute(self.conn)?;
+        Ok(changed == 1)
     }
 
     /// Deletes a client and, through the schema's cascade, every token record it holds.
@@ -35,11 +131,12 @@ impl Repo<'_> {
         }
     }
 
-    /// Clients in id order.
+    /// Registered clients in id order (the reserved client of personal tokens is not one).
     pub fn list_clients(&mut self, page: &PageRequest) -> Result<Page<Client>, StoreError> {
         let after = key_after(page)?;
         let rows = dsl::clients
             .filter(dsl::id.gt(after))
+            .filter(dsl::id.ne(PERSONAL_CLIENT_ID))
             .order(dsl::id.asc())
             .limit(fetch_limit(page))
             .select(ClientRow::as_select())
@@ -55,7 +152,7 @@ impl Repo<'_> {
     }
 
     pub fn count_clients(&mut self) -> Result<u64, StoreError> {
-        let count: i64 = dsl::clients.count().get_result(self.conn)?;
+        let count: i64 = dsl::clients.filter(dsl::id.ne(PERSONAL_CLIENT_ID)).count().get_result(self.conn)?;
         Ok(count.max(0) as u64)
     }
 }

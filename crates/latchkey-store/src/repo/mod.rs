@@ -7,8 +7,10 @@ mod tokens;
 mod users;
 
 pub use cleanup::TokenRetention;
+pub use clients::ClientChanges;
 pub use sessions::LoginAttempt;
 pub use tokens::{Consumed, TokenQuery};
+pub use users::UserChanges;
 
 use crate::connection::AnyConnection;
 use latchkey_model::{Cursor, Page, PageRequest};

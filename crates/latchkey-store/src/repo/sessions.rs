@@ -13,7 +13,9 @@ pub enum LoginAttempt {
     Locked(Timestamp),
 }
 use diesel::prelude::*;
-use latchkey_model::{ClientId, Consent, Scope, SecretHash, Session, SigningKeyRecord, Timestamp, Username};
+use latchkey_model::{
+    AuthMethod, ClientId, Consent, Scope, SecretHash, Session, SigningKeyRecord, Timestamp, Username,
+};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = sessions, treat_none_as_null = true)]
@@ -24,6 +26,7 @@ struct SessionRow {
     created_at: i64,
     last_seen_at: i64,
     expires_at: i64,
+    amr: String,
 }
 
 impl From<&Session> for SessionRow {
@@ -35,6 +38,7 @@ impl From<&Session> for SessionRow {
             created_at: s.created_at.unix_seconds(),
             last_seen_at: s.last_seen_at.unix_seconds(),
             expires_at: s.expires_at.unix_seconds(),
+            amr: s.auth_methods.iter().map(|m| m.amr()).collect::<Vec<_>>().join(" "),
         }
     }
 }
@@ -53,6 +57,11 @@ impl TryFrom<SessionRow> for Session {
             created_at: Timestamp::from_unix_seconds(row.created_at),
             last_seen_at: Timestamp::from_unix_seconds(row.last_seen_at),
             expires_at: Timestamp::from_unix_seconds(row.expires_at),
+            auth_methods: row
+                .amr
+                .split_whitespace()
+                .map(|amr| AuthMethod::parse(amr).ok_or_else(|| StoreError::corrupt("sessions.amr", amr)))
+                .collect::<Result<_, _>>()?,
         })
     }
 }

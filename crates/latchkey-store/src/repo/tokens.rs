@@ -4,8 +4,14 @@ use crate::schema::tokens::dsl;
 use crate::StoreError;
 use diesel::prelude::*;
 use latchkey_model::{
-    ClientId, Cursor, Page, PageRequest, RecordId, SecretHash, Timestamp, TokenKind, TokenRecord, Username,
+    ClientId, Cursor, GrantType, Page, PageRequest, RecordId, SecretHash, Timestamp, TokenKind, TokenRecord,
+    Username,
 };
+
+/// The `grant_type` letter of personal tokens and API keys, as SQL compares it.
+fn personal_letter() -> String {
+    GrantType::Personal.letter().to_string()
+}
 
 fn cursor_of(record: &TokenRecord) -> Cursor {
     Cursor::encode(&[&record.created_at.unix_seconds().to_string(), record.id.as_str()])
@@ -185,15 +191,16 @@ impl Repo<'_> {
         let now = query.now.unix_seconds();
 
         let wants = |kind: TokenKind| flag(query.kind.is_none_or(|wanted| wanted == kind)).eq(true);
-        let personal_grant = dsl::grant_type.eq("T");
+        let personal = personal_letter();
         let by_kind = wants(TokenKind::Personal)
-            .and(personal_grant.and(dsl::username.is_not_null()))
-            .or(wants(TokenKind::ApiKey).and(dsl::grant_type.eq("T").and(dsl::username.is_null())))
+            .and(dsl::grant_type.eq(personal.clone()).and(dsl::username.is_not_null()))
+            .or(wants(TokenKind::ApiKey)
+                .and(dsl::grant_type.eq(personal.clone()).and(dsl::username.is_null())))
             .or(wants(TokenKind::OAuth2Refresh)
-                .and(dsl::grant_type.ne("T").and(dsl::refresh_token_hash.is_not_null())))
+                .and(dsl::grant_type.ne(personal.clone()).and(dsl::refresh_token_hash.is_not_null())))
             .or(wants(TokenKind::OAuth2Access).and(
                 dsl::grant_type
-                    .ne("T")
+                    .ne(personal)
                     .and(dsl::refresh_token_hash.is_null())
                     .and(dsl::access_token_hash.is_not_null()),
             ))
@@ -283,7 +290,7 @@ impl Repo<'_> {
     /// returns how many were revoked.
     pub fn revoke_client(&mut self, client_id: &ClientId, now: Timestamp) -> Result<u64, StoreError> {
         let family = diesel::alias!(crate::schema::tokens as family);
-        let made_through_client = dsl::grant_type.eq("T").and(diesel::dsl::exists(
+        let made_through_client = dsl::grant_type.eq(personal_letter()).and(diesel::dsl::exists(
             family
                 .filter(family.field(dsl::family_id).eq(dsl::family_id))
                 .filter(family.field(dsl::client_id).eq(client_id.as_str())),

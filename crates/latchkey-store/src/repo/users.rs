@@ -3,7 +3,34 @@ use crate::rows::UserRow;
 use crate::schema::users::dsl;
 use crate::StoreError;
 use diesel::prelude::*;
-use latchkey_model::{Cursor, Page, PageRequest, User, Username};
+use latchkey_model::{Cursor, Page, PageRequest, Timestamp, User, Username};
+
+/// What to change of a user; `None` leaves a field as it is (`Some(None)` clears an optional one).
+#[derive(Debug, Clone)]
+pub struct UserChanges {
+    pub password_hash: Option<latchkey_model::PasswordHash>,
+    pub email: Option<Option<String>>,
+    pub name: Option<Option<String>>,
+    pub disabled: Option<bool>,
+    pub updated_at: Timestamp,
+}
+
+impl UserChanges {
+    /// No change but the time of the change.
+    pub fn new(updated_at: Timestamp) -> Self {
+        Self { password_hash: None, email: None, name: None, disabled: None, updated_at }
+    }
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = crate::schema::users)]
+struct UserChangeRow {
+    password_hash: Option<String>,
+    email: Option<Option<String>>,
+    name: Option<Option<String>>,
+    disabled: Option<bool>,
+    updated_at: i64,
+}
 
 impl Repo<'_> {
     pub fn insert_user(&mut self, user: &User) -> Result<(), StoreError> {
@@ -17,11 +44,18 @@ impl Repo<'_> {
         row.map(User::try_from).transpose()
     }
 
-    pub fn update_user(&mut self, user: &User) -> Result<(), StoreError> {
-        let changed = diesel::update(dsl::users.find(user.username.as_str()))
-            .set(UserRow::from(user))
-            .execute(self.conn)?;
-        match changed {
+    /// Writes the given fields of one user, and only those, so that two operators changing different
+    /// fields at once (a password reset and a disabling, say) cannot undo each other. `NotFound` when there
+    /// is no such user.
+    pub fn amend_user(&mut self, username: &Username, changes: &UserChanges) -> Result<(), StoreError> {
+        let row = UserChangeRow {
+            password_hash: changes.password_hash.as_ref().map(|hash| hash.as_phc().to_owned()),
+            email: changes.email.clone(),
+            name: changes.name.clone(),
+            disabled: changes.disabled,
+            updated_at: changes.updated_at.unix_seconds(),
+        };
+        match diesel::update(dsl::users.find(username.as_str())).set(row).execute(self.conn)? {
             0 => Err(StoreError::NotFound),
             _ => Ok(()),
         }

@@ -1,0 +1,150 @@
+//! The login step (OpenID Connect Core §3.1.2.3). Every way to sign in ends in [`finish_login`], which
+//! replaces the browser's session (no fixation), records when and how the user authenticated, and moves
+//! the flow on. The password method counts the attempt before checking (the throttle), and checks outside
+//! any transaction.
+
+use super::answer::{advance, client_name, owned_record, stale};
+use super::{Answer, LoginError, LoginForm, Notice, Reply};
+use crate::session::{self, SignedIn};
+use crate::Context;
+use latchkey_core::throttle::{self, Attempt};
+use latchkey_core::{tx, OAuthError, Outcome};
+use latchkey_grant_code::authorize;
+use latchkey_model::{AuthMethod, PlainSecret, RecordId, SecretHash, Timestamp, User};
+use latchkey_store::{Repo, StoreError};
+
+/// The login form for the flow `request_id`, as this browser may see it.
+fn form(
+    repo: &mut Repo<'_>,
+    presented: Option<PlainSecret>,
+    request_id: &str,
+    now: Timestamp,
+) -> Result<Result<LoginForm, Answer>, StoreError> {
+    let Some(current) = session::load(repo, presented, now)? else { return Ok(Err(stale())) };
+    let Some(record) = owned_record(repo, request_id, &current.session)? else { return Ok(Err(stale())) };
+    let username = match &current.session.username {
+        Some(username) => username.to_string(),
+        None => authorize::login_hint(&record).unwrap_or_default().to_owned(),
+    };
+    Ok(Ok(LoginForm {
+        client_name: client_name(repo, &record)?,
+        csrf: session::csrf_token(&current.secret),
+        request_id: record.id.to_string(),
+        username,
+        redirect_uri: record.redirect_uri.as_ref().map(ToString::to_string),
+        error: None,
+    }))
+}
+
+/// `GET /login`.
+pub async fn login_page(
+    ctx: &Context,
+    presented: Option<PlainSecret>,
+    request_id: String,
+) -> Outcome<Answer> {
+    let now = ctx.now();
+    let form = tx::read_async(&ctx.store, move |repo| Ok(form(repo, presented, &request_id, now)?)).await?;
+    Ok(form.map_or_else(|answer| answer, Answer::LoginForm))
+}
+
+/// A submitted password login form.
+pub struct LoginSubmission {
+    pub session: Option<PlainSecret>,
+    pub csrf: Option<String>,
+    pub request_id: String,
+    pub username: String,
+    pub password: String,
+    pub client_address: String,
+}
+
+/// `POST /login` with a password.
+pub async fn password_login(ctx: &Context, login: LoginSubmission) -> Outcome<Reply> {
+    let Some(presented) = login.session.filter(|secret| session::csrf_matches(secret, login.csrf.as_deref()))
+    else {
+        return Ok(Answer::Notice(Notice::FormExpired).into());
+    };
+    let now = ctx.now();
+    // 1. Count the attempt, atomically, before any password is checked.
+    let (secret, username, request_id, address) =
+        (presented.clone(), login.username.clone(), login.request_id.clone(), login.client_address.clone());
+    let begun = tx::write_async(&ctx.store, move |repo| {
+        let form = match form(repo, Some(secret), &request_id, now)? {
+            Ok(form) => form,
+            Err(answer) => return Ok(Err(answer)),
+        };
+        Ok(Ok((form, throttle::begin_attempt(repo, &username, &address, now)?)))
+    })
+    .await?;
+    let (mut form, attempt) = match begun {
+        Ok(begun) => begun,
+        Err(answer) => return Ok(answer.into()),
+    };
+    form.username.clone_from(&login.username);
+    let user = match attempt {
+        Attempt::Locked(until) => {
+            let retry_after = until.unix_seconds().saturating_sub(now.unix_seconds()).max(1);
+            form.error = Some(LoginError::LockedOut { retry_after });
+            return Ok(Answer::LoginForm(form).into());
+        }
+        Attempt::Allowed(user) => user,
+    };
+    // 2. The slow hash, outside any transaction and off the request threads.
+    let checked = user.clone();
+    let password = login.password;
+    let matches =
+        tokio::task::spawn_blocking(move || throttle::password_matches(checked.as_deref(), &password))
+            .await
+            .map_err(|error| OAuthError::server_error().logged(format!("password check: {error}")))?;
+    let user: Box<User> = match (user, matches) {
+        (Some(user), true) => user,
+        _ => {
+            let record_id = form.request_id.clone();
+            tx::write_async(&ctx.store, move |repo| {
+                let id = RecordId::parse(&record_id).map_err(|e| StoreError::InvalidInput(e.to_string()))?;
+                let mut record = repo.get_token(&id)?;
+                Ok(authorize::login_failed(repo, &mut record)?)
+            })
+            .await?;
+            form.error = Some(LoginError::Failed);
+            return Ok(Answer::LoginForm(form).into());
+        }
+    };
+    // 3. Signed in: the account's count starts again, and the flow goes on in a new session.
+    let (issuer, keys, address) = (ctx.issuer.to_string(), ctx.keys.current(), login.client_address);
+    tx::write_async(&ctx.store, move |repo| {
+        throttle::succeeded(repo, &user.username, &address)?;
+        let signed_in =
+            SignedIn { username: user.username.clone(), auth_time: now, methods: vec![AuthMethod::Password] };
+        Ok(finish_login(repo, &presented.hash(), &form.request_id, signed_in, &issuer, &keys, now)?)
+    })
+    .await
+}
+
+/// The one step every login method ends with, in its transaction: the user of the browser whose session
+/// was `old` authenticated (at `signed_in.auth_time`, by `signed_in.methods`) for the flow `request_id`.
+pub fn finish_login(
+    repo: &mut Repo<'_>,
+    old: &SecretHash,
+    request_id: &str,
+    signed_in: SignedIn,
+    issuer: &str,
+    keyring: &latchkey_core::keys::Keyring,
+    now: Timestamp,
+) -> Result<Reply, StoreError> {
+    let Ok(id) = RecordId::parse(request_id) else { return Ok(stale().into()) };
+    let mut record = match repo.get_token(&id) {
+        Ok(record) => record,
+        Err(StoreError::NotFound) => return Ok(stale().into()),
+        Err(other) => return Err(other),
+    };
+    // Checked again here: a second submission of the same form, finishing after the first, finds the
+    // request already moved on and changes nothing.
+    if !authorize::belongs_to(&record, old) {
+        return Ok(stale().into());
+    }
+    let auth_time = signed_in.auth_time;
+    let current = session::log_in(repo, old, signed_in, now, &mut rand::rngs::OsRng)?;
+    authorize::logged_in(repo, &mut record, &current.session.id_hash, auth_time)?;
+    let answer = advance(repo, &mut record, &current.session, issuer, keyring, now)?;
+    Ok(Reply { answer, new_session: Some(current.secret) })
+}

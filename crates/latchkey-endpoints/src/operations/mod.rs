@@ -1,0 +1,107 @@
+//! Every operator action, once: the command line and the admin API both call these. Each runs in one
+//! transaction, and every change writes only the fields it changes, so two operators acting at once
+//! cannot undo each other.
+
+pub mod clients;
+pub mod tokens;
+pub mod users;
+
+use crate::{ApiError, Context};
+use latchkey_model::{Cursor, PageRequest};
+use serde::Deserialize;
+
+/// The operator actions, for the check that both front ends offer each of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Operation {
+    CreateUser,
+    ListUsers,
+    GetUser,
+    AmendUser,
+    DeleteUser,
+    RevokeUser,
+    CreateClient,
+    ListClients,
+    GetClient,
+    AmendClient,
+    RotateClientSecret,
+    DeleteClient,
+    RevokeClient,
+    CreateToken,
+    ListTokens,
+    GetToken,
+    AmendToken,
+    RevokeToken,
+    RotateKeys,
+}
+
+impl Operation {
+    pub const ALL: [Operation; 19] = [
+        Operation::CreateUser,
+        Operation::ListUsers,
+        Operation::GetUser,
+        Operation::AmendUser,
+        Operation::DeleteUser,
+        Operation::RevokeUser,
+        Operation::CreateClient,
+        Operation::ListClients,
+        Operation::GetClient,
+        Operation::AmendClient,
+        Operation::RotateClientSecret,
+        Operation::DeleteClient,
+        Operation::RevokeClient,
+        Operation::CreateToken,
+        Operation::ListTokens,
+        Operation::GetToken,
+        Operation::AmendToken,
+        Operation::RevokeToken,
+        Operation::RotateKeys,
+    ];
+}
+
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+
+/// `limit` and `cursor` of a listing, and nothing else.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn page(self) -> PageRequest {
+        page_of(self.limit, self.cursor)
+    }
+}
+
+pub(crate) fn page_of(limit: Option<u32>, cursor: Option<String>) -> PageRequest {
+    let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    match cursor {
+        Some(cursor) => PageRequest::after(limit, Cursor::from_opaque(cursor)),
+        None => PageRequest::first(limit),
+    }
+}
+
+/// `POST /admin/keys/rotate`, `latchkey keys rotate`: new signing keys, used at once by this process (other
+/// nodes reload them); the old ones stay published while what they signed can still be checked. Returns
+/// every published key id.
+pub async fn rotate_keys(ctx: &Context) -> Result<Vec<String>, ApiError> {
+    let (keys, store, now) = (ctx.keys.clone(), ctx.store.clone(), ctx.now());
+    blocking(move || keys.rotate(&store, now).map_err(ApiError::from)).await?
+}
+
+/// Runs slow work (Argon2id, key generation) off the async workers.
+pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|error| {
+        ApiError::Storage(latchkey_store::StoreError::Unavailable(format!("task failed: {error}")))
+    })
+}
+
+/// Reads a field that may be absent (leave it), `null` (clear it) or a value (set it).
+pub(crate) fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}

@@ -1,0 +1,183 @@
+//! Users, clients and tokens as the JSON APIs and the command line show them. One casing rule: Latchkey's
+//! own APIs name every field in camelCase (protocol documents keep their RFCs' snake_case). Times are
+//! milliseconds since the Unix epoch. No view holds a secret or its hash.
+
+use latchkey_core::personal::{origin, DATA_PROPERTY};
+use latchkey_model::{Client, ClientCredentials, Page, PlainSecret, TokenKind, TokenRecord, User};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenView {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The grant that issued it, or who created it (`cli`, `admin`, `api`).
+    pub origin: String,
+    pub scopes: Vec<String>,
+    pub client_id: String,
+    pub username: Option<String>,
+    pub created_at: i64,
+    pub active_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub data: Value,
+}
+
+impl TokenView {
+    pub fn of(record: &TokenRecord) -> Self {
+        let kind = record.kind();
+        // The credential that lasts longest decides when the token as a whole is gone.
+        let expires = match kind {
+            TokenKind::OAuth2Refresh => record.refresh_token_expires,
+            _ => record.access_token_expires,
+        };
+        Self {
+            id: record.id.to_string(),
+            name: record.name.clone(),
+            kind: kind.as_str(),
+            origin: origin(record),
+            scopes: record.scope.iter().map(str::to_owned).collect(),
+            client_id: record.client_id.to_string(),
+            username: record.username.as_ref().map(ToString::to_string),
+            created_at: record.created_at.unix_millis(),
+            active_at: record.active_at.map(|at| at.unix_millis()),
+            expires_at: expires.map(|at| at.unix_millis()),
+            data: record.properties.get(DATA_PROPERTY).cloned().unwrap_or_else(|| Value::Object(Map::new())),
+        }
+    }
+}
+
+/// A token just made, with its secret: in this answer and never again.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub view: TokenView,
+    #[serde(serialize_with = "expose")]
+    pub token: PlainSecret,
+}
+
+fn expose<S: serde::Serializer>(secret: &PlainSecret, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(secret.expose())
+}
+
+fn expose_optional<S: serde::Serializer>(
+    secret: &Option<PlainSecret>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(secret) => serializer.serialize_str(secret.expose()),
+        None => serializer.serialize_none(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    pub username: String,
+    /// The OpenID Connect `sub`.
+    pub sub: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub disabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl UserView {
+    pub fn of(user: &User) -> Self {
+        Self {
+            username: user.username.to_string(),
+            sub: user.subject.clone(),
+            email: user.email.clone(),
+            name: user.name.clone(),
+            disabled: user.disabled,
+            created_at: user.created_at.unix_millis(),
+            updated_at: user.updated_at.unix_millis(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientView {
+    pub id: String,
+    pub name: String,
+    /// How the client authenticates: `client_secret`, `private_key_jwt`, or `none` (a public client).
+    pub authentication: &'static str,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<&'static str>,
+    pub scopes: Vec<String>,
+    pub access_token_ttl: i64,
+    pub refresh_token_ttl: Option<i64>,
+    pub id_token_alg: &'static str,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl ClientView {
+    pub fn of(client: &Client) -> Self {
+        Self {
+            id: client.id.to_string(),
+            name: client.name.clone(),
+            authentication: match client.credentials {
+                ClientCredentials::Public => "none",
+                ClientCredentials::Secret(_) => "client_secret",
+                ClientCredentials::PrivateKeyJwt { .. } => "private_key_jwt",
+            },
+            redirect_uris: client.redirect_uris.iter().map(ToString::to_string).collect(),
+            grant_types: client.grant_types.iter().map(|grant| grant.as_str()).collect(),
+            scopes: client.scope.iter().map(str::to_owned).collect(),
+            access_token_ttl: client.access_token_ttl_seconds,
+            refresh_token_ttl: client.refresh_token_ttl_seconds,
+            id_token_alg: client.id_token_signing_alg.as_str(),
+            created_at: client.created_at.unix_millis(),
+            updated_at: client.updated_at.unix_millis(),
+        }
+    }
+}
+
+/// A client with the secret it was just given (generated, or rotated): in this answer and never again.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientWithSecret {
+    #[serde(flatten)]
+    pub view: ClientView,
+    #[serde(serialize_with = "expose_optional", skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<PlainSecret>,
+}
+
+/// One page of a listing: the items under their plural name, and the cursor of the next page (`null` on
+/// the last).
+#[derive(Debug, Clone, Serialize)]
+pub struct Listing<T> {
+    #[serde(flatten)]
+    pub items: Items<T>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub enum Items<T> {
+    #[serde(rename = "tokens")]
+    Tokens(Vec<T>),
+    #[serde(rename = "users")]
+    Users(Vec<T>),
+    #[serde(rename = "clients")]
+    Clients(Vec<T>),
+}
+
+impl<T> Listing<T> {
+    pub fn of<R>(page: Page<R>, view: impl Fn(&R) -> T, items: fn(Vec<T>) -> Items<T>) -> Self {
+        Self {
+            items: items(page.items.iter().map(view).collect()),
+            next: page.next.map(|c| c.as_str().to_owned()),
+        }
+    }
+
+    pub fn items(&self) -> &[T] {
+        match &self.items {
+            Items::Tokens(items) | Items::Users(items) | Items::Clients(items) => items,
+        }
+    }
+}

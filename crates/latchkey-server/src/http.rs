@@ -1,0 +1,292 @@
+//! What every route takes from HTTP, extracted once: form bodies, the client's credentials, bearer tokens,
+//! the admin credential, the session cookie and the client's address. Routes import these, never each
+//! other.
+
+use crate::app::AppState;
+use crate::error::{bearer_missing, WebError};
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::http::{header, Method};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use base64::Engine;
+use latchkey_core::client_auth::PresentedCredentials;
+use latchkey_core::{ErrorCode, Form, OAuthError};
+use latchkey_endpoints::token::ClientRequest;
+use latchkey_model::PlainSecret;
+use std::future::Future;
+use std::pin::Pin;
+
+/// Largest request body any endpoint accepts (RFC 6749 forms and JSON admin calls are far smaller).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest form body (token, authorization and login forms).
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// `__Host-`: only ever set by this origin, over https (browsers treat loopback http as secure too), for
+/// the whole site, with no `Domain` (RFC 6265bis §4.1.3.2).
+pub const SESSION_COOKIE: &str = "__Host-latchkey-session";
+
+pub fn state(request: &HttpRequest) -> Result<&AppState, WebError> {
+    request
+        .app_data::<web::Data<AppState>>()
+        .map(|data| data.get_ref())
+        .ok_or_else(|| WebError::Token(OAuthError::server_error().logged("no application state").into()))
+}
+
+fn has_content_type(request: &HttpRequest, expected: &str) -> bool {
+    request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(|value| {
+        value.split(';').next().is_some_and(|kind| kind.trim().eq_ignore_ascii_case(expected))
+    })
+}
+
+pub fn is_form(request: &HttpRequest) -> bool {
+    has_content_type(request, "application/x-www-form-urlencoded")
+}
+
+/// A form body, or why it is not one (RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1 take forms only).
+pub fn form_body(request: &HttpRequest, body: &[u8]) -> Result<Form, OAuthError> {
+    if !is_form(request) {
+        return Err(OAuthError::invalid_request("expected application/x-www-form-urlencoded"));
+    }
+    Ok(Form::parse(body))
+}
+
+/// Credentials from `Authorization: Basic`: base64 of `id:secret`, each form-urlencoded (RFC 6749 §2.3.1).
+/// `Err` when the header is there but malformed.
+fn basic_credentials(request: &HttpRequest) -> Result<Option<(String, String)>, ()> {
+    let Some(value) = request.headers().get(header::AUTHORIZATION) else { return Ok(None) };
+    let value = value.to_str().map_err(|_| ())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else { return Ok(None) };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| ())?;
+    let text = String::from_utf8(decoded).map_err(|_| ())?;
+    let (id, secret) = text.split_once(':').ok_or(())?;
+    let unescape = |part: &str| -> Result<String, ()> {
+        let spaced = part.replace('+', " ");
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8()
+            .map(|text| text.into_owned())
+            .map_err(|_| ())
+    };
+    Ok(Some((unescape(id)?, unescape(secret)?)))
+}
+
+/// A client's request to the token, introspection or revocation endpoint: its form and the credentials it
+/// presented, in HTTP Basic or the form (RFC 6749 §2.3.1), or as an assertion (OpenID Connect Core §9).
+pub struct ClientForm(pub ClientRequest);
+
+fn client_request(request: &HttpRequest, body: &[u8]) -> Result<ClientRequest, OAuthError> {
+    let form = form_body(request, body)?;
+    let basic = basic_credentials(request).map_err(|()| OAuthError::invalid_client(true))?;
+    let credentials = PresentedCredentials {
+        basic,
+        body_client_id: form.text("client_id")?,
+        body_client_secret: form.text("client_secret")?,
+        client_assertion_type: form.text("client_assertion_type")?,
+        client_assertion: form.text("client_assertion")?,
+    };
+    Ok(ClientRequest { credentials, form, client_address: client_address(request) })
+}
+
+impl FromRequest for ClientForm {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Bytes::from_request(request, payload);
+        let request = request.clone();
+        Box::pin(async move {
+            let body =
+                body.await.map_err(|e| WebError::Token(OAuthError::invalid_request(e.to_string()).into()))?;
+            client_request(&request, &body).map(ClientForm).map_err(|error| WebError::Token(error.into()))
+        })
+    }
+}
+
+/// The token of `Authorization: Bearer` (RFC 6750 §2.1): `Ok(None)` without credentials, `Err` when the
+/// header is not a bearer credential.
+fn bearer_header(request: &HttpRequest) -> Result<Option<String>, OAuthError> {
+    let Some(value) = request.headers().get(header::AUTHORIZATION) else { return Ok(None) };
+    let malformed = || OAuthError::invalid_request("malformed bearer credentials");
+    let value = value.to_str().map_err(|_| malformed())?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim().to_owned()))
+        }
+        _ => Err(malformed()),
+    }
+}
+
+/// A bearer token from the `Authorization` header, for the owner token API.
+pub struct Bearer(pub String);
+
+/// A missing bearer token: the bare challenge (RFC 6750 §3.1 gives no error code then).
+#[derive(Debug)]
+pub struct NoCredentials;
+
+impl std::fmt::Display for NoCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no bearer credentials")
+    }
+}
+
+/// Why a bearer token could not be extracted.
+#[derive(Debug, thiserror::Error)]
+pub enum BearerError {
+    #[error("{0}")]
+    Missing(NoCredentials),
+    #[error("{0}")]
+    Malformed(WebError),
+}
+
+impl actix_web::ResponseError for BearerError {
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            BearerError::Missing(_) => bearer_missing(),
+            BearerError::Malformed(error) => error.error_response(),
+        }
+    }
+}
+
+impl FromRequest for Bearer {
+    type Error = BearerError;
+    type Future = std::future::Ready<Result<Self, BearerError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(match bearer_header(request) {
+            Ok(Some(token)) => Ok(Bearer(token)),
+            Ok(None) => Err(BearerError::Missing(NoCredentials)),
+            Err(error) => Err(BearerError::Malformed(WebError::Bearer(error.into()))),
+        })
+    }
+}
+
+/// A bearer token from the header or, on a form POST, from the body's `access_token` (RFC 6750 §2.1–2.2),
+/// for UserInfo; both at once is a malformed request.
+pub struct BearerOrForm(pub String);
+
+impl FromRequest for BearerOrForm {
+    type Error = BearerError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, BearerError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        let body = web::Bytes::from_request(&request, payload);
+        Box::pin(async move {
+            let malformed = |error: OAuthError| BearerError::Malformed(WebError::Bearer(error.into()));
+            let header = bearer_header(&request).map_err(malformed)?;
+            let body_token = match request.method() == Method::POST && is_form(&request) {
+                true => {
+                    let body =
+                        body.await.map_err(|e| malformed(OAuthError::invalid_request(e.to_string())))?;
+                    Form::parse(&body).text("access_token").map_err(malformed)?
+                }
+                false => None,
+            };
+            match (header, body_token) {
+                (Some(_), Some(_)) => {
+                    Err(malformed(OAuthError::invalid_request("one bearer token, not two")))
+                }
+                (Some(token), None) | (None, Some(token)) => Ok(BearerOrForm(token)),
+                (None, None) => Err(BearerError::Missing(NoCredentials)),
+            }
+        })
+    }
+}
+
+/// The admin API's caller: the request carried the configured admin credential, compared in constant time.
+/// With none configured, no one is.
+pub struct Operator;
+
+pub fn is_operator(request: &HttpRequest) -> bool {
+    let Ok(app) = state(request) else { return false };
+    match (&app.admin_token, bearer_header(request)) {
+        (Some(expected), Ok(Some(presented))) => expected.verify(&presented),
+        _ => false,
+    }
+}
+
+/// 401 for the admin API: the same answer for a missing and a wrong credential.
+pub fn operator_refused() -> HttpResponse {
+    use actix_web::ResponseError;
+    WebError::Bearer(
+        OAuthError::new(ErrorCode::InvalidToken, "the admin credential is missing or wrong").into(),
+    )
+    .error_response()
+}
+
+/// Refused operator access, rendered as [`operator_refused`].
+#[derive(Debug)]
+pub struct NotOperator;
+
+impl std::fmt::Display for NotOperator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("admin credential missing or wrong")
+    }
+}
+
+impl actix_web::ResponseError for NotOperator {
+    fn error_response(&self) -> HttpResponse {
+        operator_refused()
+    }
+}
+
+impl FromRequest for Operator {
+    type Error = NotOperator;
+    type Future = std::future::Ready<Result<Self, NotOperator>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(if is_operator(request) { Ok(Operator) } else { Err(NotOperator) })
+    }
+}
+
+/// The session secret the browser presented, if any.
+pub fn presented_session(request: &HttpRequest) -> Option<PlainSecret> {
+    request.cookie(SESSION_COOKIE).map(|cookie| PlainSecret::from_presented(cookie.value()))
+}
+
+pub fn session_cookie(secret: &PlainSecret) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, secret.expose().to_owned())
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .finish()
+}
+
+pub fn removal_cookie() -> Cookie<'static> {
+    let mut cookie = session_cookie(&PlainSecret::from_presented(""));
+    cookie.make_removal();
+    cookie
+}
+
+/// The address the request came from, as the login throttle counts it.
+pub fn client_address(request: &HttpRequest) -> String {
+    request.peer_addr().map(|addr| addr.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// A JSON body of `T` (unknown fields refused by `T`), or a 400 saying why.
+pub fn json_body<T: serde::de::DeserializeOwned>(request: &HttpRequest, body: &[u8]) -> Result<T, WebError> {
+    if !has_content_type(request, "application/json") {
+        return Err(WebError::Api(latchkey_endpoints::ApiError::invalid(
+            "the body must be application/json",
+        )));
+    }
+    serde_json::from_slice(body).map_err(|e| WebError::Api(latchkey_endpoints::ApiError::invalid(e)))
+}
+
+/// Query parameters as `T` (unknown ones refused by `T`), or a 400 saying why.
+pub fn query<T: serde::de::DeserializeOwned>(request: &HttpRequest) -> Result<T, WebError> {
+    serde_urlencoded_query(request.query_string())
+        .map_err(|e| WebError::Api(latchkey_endpoints::ApiError::invalid(e)))
+}
+
+fn serde_urlencoded_query<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    web::Query::<T>::from_query(text).map(web::Query::into_inner).map_err(|e| e.to_string())
+}
+
+/// A no-store JSON answer.
+pub fn json(status: actix_web::http::StatusCode, body: impl serde::Serialize) -> HttpResponse {
+    HttpResponse::build(status).insert_header((header::CACHE_CONTROL, "no-store")).json(body)
+}

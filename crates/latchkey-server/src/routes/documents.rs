@@ -1,0 +1,40 @@
+//! What anyone may read: liveness and readiness, the server metadata (RFC 8414, OpenID Connect Discovery)
+//! and the JSON Web Key Set (RFC 7517 §5).
+
+use crate::app::AppState;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+/// The process answers: no database involved, so a database outage does not get the server restarted.
+pub async fn alive() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "alive" }))
+}
+
+/// The database can serve requests now; 503 sends traffic elsewhere until it can.
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    match state.ctx.store.ping_async().await {
+        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready" })),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check failed");
+            HttpResponse::ServiceUnavailable()
+                .insert_header((header::RETRY_AFTER, "5"))
+                .json(json!({ "status": "unavailable" }))
+        }
+    }
+}
+
+pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .json(&state.discovery)
+}
+
+pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        // Short enough that clients see a rotation within a minute.
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .json(state.ctx.keys.current().jwks())
+}
