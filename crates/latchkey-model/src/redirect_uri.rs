@@ -8,7 +8,7 @@ use std::fmt;
 pub enum RedirectUriError {
     #[error("redirect URI is not an absolute URI")]
     NotAbsolute,
-    #[error("redirect URI must not contain a fragment (RFC 6749 §3.1.2)")]
+    #[error("redirect URI must not contain a fragment (RFC 6749 section 3.1.2)")]
     Fragment,
     #[error("redirect URI must not contain user information")]
     UserInfo,

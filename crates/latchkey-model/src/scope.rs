@@ -8,7 +8,7 @@ use std::fmt;
 pub enum ScopeError {
     #[error("scope is empty or has consecutive, leading or trailing spaces")]
     EmptyToken,
-    #[error("scope token {0:?} contains a character RFC 6749 §3.3 does not allow")]
+    #[error("scope token '{0}' contains a character RFC 6749 section 3.3 does not allow")]
     BadCharacter(String),
     #[error("scope is longer than {0} bytes")]
     TooLong(usize),

@@ -18,10 +18,12 @@ mod janitor;
 #[cfg(not(feature = "legacy"))]
 mod legacy_grants_left_out;
 mod openapi;
+mod operator_changes;
 mod owner_tokens;
 mod pages;
 #[cfg(feature = "legacy")]
 mod password_grant;
 mod private_key_jwt;
+mod protocol_details;
 mod refresh;
 mod relying_party;

@@ -187,6 +187,57 @@ impl Fixture {
     pub fn advance(&self, seconds: i64) {
         self.clock.advance(seconds);
     }
+
+    /// A call to a JSON API with a bearer credential (and a JSON body).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let request = self.app.http.request(method, self.url(path)).bearer_auth(bearer);
+        match body {
+            Some(body) => request.json(&body),
+            None => request,
+        }
+        .send()
+        .await
+        .unwrap()
+    }
+
+    /// A call to the admin API.
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        self.call(method, path, ADMIN_TOKEN, body).await
+    }
+
+    /// A form posted to `path`, authenticated with HTTP Basic as `client`.
+    pub async fn client_post(
+        &self,
+        path: &str,
+        client: (&str, &str),
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.app
+            .http
+            .post(self.url(path))
+            .basic_auth(client.0, Some(client.1))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// A response's status and JSON body (`null` when it has none).
+pub async fn status_and_json(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(serde_json::Value::Null))
 }
 
 pub const APP: (&str, &str) = ("app", APP_SECRET);
