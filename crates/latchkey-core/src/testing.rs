@@ -4,10 +4,11 @@
 
 use crate::keys::{KeyEncryptionKey, Keyring};
 use crate::registration::{register_client, register_user, NewClient, NewUser, SecretChoice};
+use crate::tokens::{mint, Minted};
 use crate::{tx, FixedClock, Issuer, Outcome};
 use latchkey_model::{
-    AuthMethod, Client, Consent, PlainSecret, Scope, SecretKind, Session, SigningAlgorithm, Timestamp, User,
-    Username,
+    AuthMethod, Client, Consent, GrantType, PlainSecret, RecordId, Scope, SecretKind, Session,
+    SigningAlgorithm, Stage, Timestamp, TokenRecord, User, Username,
 };
 use latchkey_store::testing::TestDatabase;
 use latchkey_store::{Repo, Store};
@@ -96,6 +97,29 @@ impl World {
         let stored = session.clone();
         self.store.write(move |repo| repo.insert_session(&stored)).expect("session stored");
         (secret, session)
+    }
+
+    /// A completed grant of `scope` to `client` (for `username`, signed in with a password now), with an
+    /// access token and a refresh token: what a code exchange leaves behind.
+    pub fn grant(&self, client: &Client, username: Option<&str>, scope: &str) -> (TokenRecord, Minted) {
+        let now = self.now();
+        let rng = &mut rand::rngs::OsRng;
+        let mut record = TokenRecord::new(
+            RecordId::generate(rng),
+            client.id.clone(),
+            GrantType::AuthorizationCode,
+            self.issuer.as_str(),
+            now,
+        );
+        record.username = username.map(|name| Username::parse(name).expect("a username"));
+        record.scope = Scope::parse(scope).expect("a scope");
+        record.auth_time = Some(now);
+        record.set_auth_methods(&[AuthMethod::Password]);
+        record.stage = Stage::Complete;
+        let minted = mint(&mut record, client, true, now, rng);
+        let stored = record.clone();
+        self.store.write(move |repo| repo.insert_token(&stored)).expect("grant stored");
+        (record, minted)
     }
 
     /// Remembers that `username` allowed `client` `scope`.

@@ -24,6 +24,20 @@ pub struct ClientChanges {
 }
 
 impl ClientChanges {
+    /// No change but the time of the change.
+    pub fn new(updated_at: Timestamp) -> Self {
+        Self {
+            name: None,
+            redirect_uris: None,
+            grant_types: None,
+            scope: None,
+            access_token_ttl_seconds: None,
+            refresh_token_ttl_seconds: None,
+            id_token_signing_alg: None,
+            updated_at,
+        }
+    }
+
     /// `client` as it will be once changed, to check the rules that tie its fields together first.
     pub fn applied_to(&self, client: &Client) -> Client {
         let mut changed = client.clone();
