@@ -3,8 +3,8 @@
 //! within what it may do now (its grant, bounded by its client's current scope).
 
 use crate::{ErrorCode, OAuthError, Outcome};
-use latchkey_model::{Client, Scope, SecretHash, Timestamp, TokenRecord, User, Username};
-use latchkey_store::Repo;
+use latchkey_model::{GrantType, Scope, SecretHash, Timestamp, TokenRecord, User, Username};
+use latchkey_store::{Repo, StoreError};
 
 /// What a resource asks of the token presented to it.
 #[derive(Debug, Clone, Copy)]
@@ -17,10 +17,33 @@ pub struct Requirement<'a> {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub record: TokenRecord,
-    pub client: Client,
     pub user: User,
     /// What the token may do now.
     pub scope: Scope,
+}
+
+/// What `record` may do now: what was granted, within its client's current scope
+/// ([`TokenRecord::scope_in_force`]). A personal token made through a grant (it joined the grant's family)
+/// stays within the current scope of that grant's client; one made outright stands as it was made.
+pub fn scope_in_force(repo: &mut Repo<'_>, record: &TokenRecord) -> Result<Scope, StoreError> {
+    let personal = record.grant_type == GrantType::Personal && record.username.is_some();
+    let bounding = match personal {
+        false => Some(record.client_id.clone()),
+        true if record.family_id != record.id => match repo.get_token(&record.family_id) {
+            Ok(grant) => Some(grant.client_id),
+            Err(StoreError::NotFound) => None,
+            Err(other) => return Err(other),
+        },
+        true => None,
+    };
+    match bounding {
+        None => Ok(record.scope.clone()),
+        Some(id) => Ok(match repo.find_client(&id)? {
+            Some(client) if personal => record.scope.intersection(&client.scope),
+            Some(client) => record.scope_in_force(&client),
+            None => Scope::empty(),
+        }),
+    }
 }
 
 impl Caller {
@@ -52,8 +75,7 @@ pub fn authenticate_bearer(
         Some(user) if !user.disabled => user,
         _ => return Err(invalid_token().into()),
     };
-    let Some(client) = repo.find_client(&record.client_id)? else { return Err(invalid_token().into()) };
-    let scope = record.scope_in_force(&client);
+    let scope = scope_in_force(repo, &record)?;
     if !scope.contains(requirement.scope) {
         let needs = requirement.scope;
         let refusal = OAuthError {
@@ -62,5 +84,5 @@ pub fn authenticate_bearer(
         };
         return Err(refusal.into());
     }
-    Ok(Caller { record, client, user, scope })
+    Ok(Caller { record, user, scope })
 }

@@ -6,8 +6,17 @@ use std::borrow::Cow;
 
 /// Decoded name–value pairs. Values keep their bytes, so that `state` can be echoed exactly even when it is
 /// not UTF-8 (RFC 6749 §4.1.2); everything else reads them as text.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Form(Vec<(String, Vec<u8>)>);
+
+/// The parameter names only: values can be codes, secrets and passwords.
+impl std::fmt::Debug for Form {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Form")
+            .field(&self.0.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>())
+            .finish()
+    }
+}
 
 fn decode(component: &[u8]) -> Vec<u8> {
     let hex = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
@@ -115,5 +124,7 @@ mod tests {
         let repeated = form.text("b").unwrap_err();
         assert_eq!(repeated.description.as_deref(), Some("b was sent more than once"));
         assert_eq!(form.required("missing").unwrap_err().description.as_deref(), Some("missing is required"));
+        let shown = format!("{form:?}");
+        assert!(shown.contains("state") && !shown.contains("1 2 3") && !shown.contains("ok"), "{shown}");
     }
 }

@@ -141,11 +141,10 @@ pub fn introspect(
     if !live {
         return Ok(Introspection::inactive());
     }
-    let Some(client) = repo.find_client(&record.client_id)? else { return Ok(Introspection::inactive()) };
     if kind == Credential::RefreshToken {
         record.scope = record.granted_scope();
     }
-    let scope = record.scope_in_force(&client);
+    let scope = crate::caller::scope_in_force(repo, &record)?;
     let subject = match &record.username {
         Some(username) => match repo.find_user(username)? {
             Some(user) if !user.disabled => user.subject,

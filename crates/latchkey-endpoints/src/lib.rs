@@ -11,6 +11,7 @@
 //! Errors: steps return [`latchkey_core::Outcome`] (a protocol refusal or a storage failure); the JSON APIs
 //! return [`ApiError`].
 
+pub mod background;
 pub mod browser;
 mod context;
 pub mod discovery;

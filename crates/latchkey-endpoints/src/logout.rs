@@ -6,8 +6,8 @@ use latchkey_core::{tx, Outcome};
 use latchkey_model::{ClientId, PlainSecret, SecretHash};
 use latchkey_store::{Repo, StoreError};
 
-/// The parameters of a logout request (§2).
-#[derive(Debug, Clone, Default)]
+/// The parameters of a logout request (§2). `Debug` does not show the ID token.
+#[derive(Clone, Default)]
 pub struct LogoutRequest {
     pub id_token_hint: Option<String>,
     pub post_logout_redirect_uri: Option<String>,
@@ -15,8 +15,8 @@ pub struct LogoutRequest {
     pub client_id: Option<String>,
 }
 
-/// What the browser is shown or where it goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the browser is shown or where it goes. `Debug` does not show the CSRF token.
+#[derive(Clone, PartialEq, Eq)]
 pub enum LogoutAnswer {
     /// Ask the signed-in user to confirm (a link alone must not sign anyone out).
     Confirm { client_name: Option<String>, csrf: String, post_logout_redirect_uri: Option<String> },
@@ -28,6 +28,32 @@ pub enum LogoutAnswer {
     Untrusted,
     /// The confirmation form did not come from this browser's page.
     FormExpired,
+}
+
+impl std::fmt::Debug for LogoutRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogoutRequest")
+            .field("id_token_hint", &self.id_token_hint.as_ref().map(|_| "…"))
+            .field("post_logout_redirect_uri", &self.post_logout_redirect_uri)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for LogoutAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LogoutAnswer::Confirm { client_name, post_logout_redirect_uri, .. } => f
+                .debug_struct("Confirm")
+                .field("client_name", client_name)
+                .field("post_logout_redirect_uri", post_logout_redirect_uri)
+                .finish_non_exhaustive(),
+            LogoutAnswer::SignedOut => f.write_str("SignedOut"),
+            LogoutAnswer::BackToClient(location) => f.debug_tuple("BackToClient").field(location).finish(),
+            LogoutAnswer::Untrusted => f.write_str("Untrusted"),
+            LogoutAnswer::FormExpired => f.write_str("FormExpired"),
+        }
+    }
 }
 
 /// The client's display name and the trusted post-logout URI, if any.

@@ -71,7 +71,7 @@ impl PasswordCheck {
 
 /// Step 3: the tokens, once the password matched: an access token, a refresh token when the client may have
 /// one (and, for OpenID Connect, `offline_access` was granted), and an ID token for `openid`. A user
-/// disabled while the password was being checked gets nothing.
+/// disabled, or whose password was reset, while the password was being checked gets nothing.
 pub fn issue(
     repo: &mut Repo<'_>,
     verified: Verified,
@@ -82,7 +82,11 @@ pub fn issue(
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Outcome<TokenResponse> {
     let Verified { client, user, scope } = verified;
-    if repo.find_user(&user.username)?.is_none_or(|current| current.disabled) {
+    // The password was checked against the hash read in step 1: a reset or a disabling since then wins.
+    if repo
+        .find_user(&user.username)?
+        .is_none_or(|now| now.disabled || now.password_hash != user.password_hash)
+    {
         return Err(wrong_credentials().into());
     }
     throttle::succeeded(repo, &user.username, client_address)?;

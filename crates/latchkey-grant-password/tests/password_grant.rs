@@ -15,6 +15,7 @@ latchkey_store::on_both_backends!(
     only_a_client_allowed_the_grant_may_use_it,
     the_attempt_is_counted_before_the_hash_and_locks_the_account,
     a_user_disabled_during_the_check_gets_nothing,
+    a_password_reset_during_the_check_wins,
 );
 
 fn world(db: &TestDatabase) -> (World, Client) {
@@ -115,4 +116,26 @@ fn a_user_disabled_during_the_check_gets_nothing(db: &TestDatabase) {
         issue(repo, verified, "192.0.2.1", world.issuer.as_str(), &world.keys, now, &mut rand::rngs::OsRng)
     });
     assert!(matches!(refused, Err(Failure::Refused(error)) if error.code == ErrorCode::InvalidGrant));
+}
+
+fn a_password_reset_during_the_check_wins(db: &TestDatabase) {
+    let (world, legacy) = world(db);
+    let now = world.now();
+    let check = world
+        .step(|repo| begin(repo, legacy.clone(), request("alice", PASSWORD, None), "192.0.2.1", now))
+        .ok()
+        .unwrap();
+    let verified = check.run().unwrap();
+    let alice = Username::parse("alice").unwrap();
+    let rehashed =
+        latchkey_core::password::hash_password("a brand new passphrase", &mut rand::rngs::OsRng).unwrap();
+    let reset = UserChanges { password_hash: Some(rehashed), ..UserChanges::new(now) };
+    world.store.write(|repo| repo.amend_user(&alice, &reset)).unwrap();
+    let refused = world.step(|repo| {
+        issue(repo, verified, "192.0.2.1", world.issuer.as_str(), &world.keys, now, &mut rand::rngs::OsRng)
+    });
+    assert!(
+        matches!(refused, Err(Failure::Refused(error)) if error.code == ErrorCode::InvalidGrant),
+        "the old password no longer counts"
+    );
 }

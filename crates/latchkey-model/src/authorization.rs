@@ -150,9 +150,14 @@ impl AuthMethod {
 }
 
 /// The `state` of an authorization request: opaque bytes the client chose, echoed back exactly (RFC 6749
-/// §4.1.2), even when they are not UTF-8. Stored in its percent-encoded form, which keeps every byte.
+/// §4.1.2), even when they are not UTF-8. Stored as its text when it is UTF-8 (as every state was before
+/// bytes were kept); otherwise as [`NOT_TEXT`] and its percent-encoded bytes.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct State(Vec<u8>);
+
+/// Marks a stored state that is not UTF-8. A control character, which no request's state may contain, so
+/// that no stored text can be mistaken for it.
+const NOT_TEXT: char = '\u{1}';
 
 /// Bytes that stay as they are in the stored form; everything else is `%XX`.
 fn unreserved(byte: u8) -> bool {
@@ -181,9 +186,12 @@ impl State {
         self.0.is_empty()
     }
 
-    /// The stored form: unreserved bytes as they are, every other byte `%XX`.
+    /// The stored form.
     pub fn to_stored(&self) -> String {
-        let mut out = String::with_capacity(self.0.len());
+        if let Some(text) = self.as_utf8().filter(|text| !text.starts_with(NOT_TEXT)) {
+            return text.to_owned();
+        }
+        let mut out = String::from(NOT_TEXT);
         for &byte in &self.0 {
             if unreserved(byte) {
                 out.push(char::from(byte));
@@ -194,10 +202,12 @@ impl State {
         out
     }
 
-    /// Back from the stored form (also reads text stored before it was encoded: it has no `%XX`).
+    /// Back from the stored form.
     pub fn from_stored(text: &str) -> Self {
-        let decoded: Cow<'_, [u8]> = percent_decode(text.as_bytes());
-        Self(decoded.into_owned())
+        match text.strip_prefix(NOT_TEXT) {
+            Some(encoded) => Self(percent_decode(encoded.as_bytes()).into_owned()),
+            None => Self(text.as_bytes().to_vec()),
+        }
     }
 }
 
@@ -274,10 +284,12 @@ mod tests {
         let bytes: Vec<u8> = (0..=255).collect();
         let state = State::from_bytes(bytes.clone());
         assert_eq!(State::from_stored(&state.to_stored()).as_bytes(), bytes.as_slice());
-        assert_eq!(State::from_bytes(b"st-123".to_vec()).to_stored(), "st-123");
-        assert_eq!(State::from_bytes(b"a b%".to_vec()).to_stored(), "a%20b%25");
-        assert_eq!(State::from_stored("plain text").as_bytes(), b"plain text", "text stored before encoding");
-        assert_eq!(State::from_stored("100%").as_bytes(), b"100%", "a lone % stays");
+        assert_eq!(State::from_bytes(b"st-123 %41".to_vec()).to_stored(), "st-123 %41", "text stays text");
+        assert_eq!(State::from_bytes(b"a\xffb".to_vec()).to_stored(), "\u{1}a%FFb");
+        assert_eq!(State::from_stored("%7B%22a%22%7D").as_bytes(), b"%7B%22a%22%7D", "text is never decoded");
+        for odd in [&b"\x01lead"[..], b"\x01\xff", b"%", b""] {
+            assert_eq!(State::from_stored(&State::from_bytes(odd.to_vec()).to_stored()).as_bytes(), odd);
+        }
         assert_eq!(State::from_bytes(vec![0xff]).as_utf8(), None);
     }
 }

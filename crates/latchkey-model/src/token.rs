@@ -308,11 +308,12 @@ impl TokenRecord {
         self.scope.intersection(&client.scope)
     }
 
-    /// How the user authenticated (`amr`); empty for a grant without a user.
+    /// How the user authenticated (`amr`); empty for a grant without a user. A record from before the
+    /// methods were recorded was signed in with a password: there was no other way.
     pub fn auth_methods(&self) -> Vec<AuthMethod> {
         let Some(values) = self.properties.get(AUTH_METHODS_PROPERTY).and_then(serde_json::Value::as_array)
         else {
-            return Vec::new();
+            return self.auth_time.map(|_| vec![AuthMethod::Password]).unwrap_or_default();
         };
         values.iter().filter_map(serde_json::Value::as_str).filter_map(AuthMethod::parse).collect()
     }
@@ -408,6 +409,10 @@ mod tests {
         record.narrow_scope(&granted, granted.clone());
         assert!(!record.properties.contains_key("granted_scope"));
         assert_eq!(record.granted_scope(), granted);
+        assert!(record.auth_methods().is_empty(), "no user signed in");
+        record.auth_time = Some(now);
+        assert_eq!(record.auth_methods(), vec![AuthMethod::Password], "recorded before methods were");
+        record.set_auth_methods(&[]);
         assert!(record.auth_methods().is_empty());
         record.set_auth_methods(&[AuthMethod::Password]);
         assert_eq!(record.auth_methods(), vec![AuthMethod::Password]);

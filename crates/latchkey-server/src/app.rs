@@ -1,13 +1,14 @@
 //! Assembling and starting the HTTP server, and its background work (key reloads, the janitor).
 
 use crate::config::{AdminToken, Config, ConfigError};
-use crate::http::{MAX_BODY_BYTES, MAX_FORM_BYTES};
-use crate::{demo, error, middleware, routes};
+use crate::http::MAX_BODY_BYTES;
+use crate::{error, middleware, routes};
 use actix_web::dev::ServerHandle;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use latchkey_core::{Clock, Issuer, SystemClock};
-use latchkey_endpoints::{Context, SigningKeys};
+use latchkey_endpoints::operations::demo::{self, Seeded, DEMO_CLIENT, DEMO_REDIRECT_URI, DEMO_USER};
+use latchkey_endpoints::{background, Context, SigningKeys};
 use latchkey_store::{Store, StoreError};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -106,7 +107,7 @@ pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
     if config.demo {
         let (seeding, at, now) = (store.clone(), issuer.clone(), clock.now());
         let seeded = blocking(config, move || demo::seed(&seeding, &at, now, &mut rand::rngs::OsRng)).await?;
-        demo::print(&seeded, &mut std::io::stdout().lock()).map_err(StartError::Output)?;
+        print_demo(&seeded, &mut std::io::stdout().lock()).map_err(StartError::Output)?;
     }
     let keys = SigningKeys::new(config.key_encryption_key(&issuer)?);
     let ctx = Context::new(store, issuer, clock, keys);
@@ -114,57 +115,26 @@ pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
     let discovery = latchkey_endpoints::discovery::document(&ctx.issuer)
         .map_err(|e| StartError::Config(ConfigError(e)))?;
     let state = web::Data::new(AppState { ctx, discovery, admin_token: config.admin_token.clone() });
-    spawn_key_reloader(state.clone());
+    tokio::spawn(background::reload_keys(state.ctx.clone(), KEY_RELOAD_INTERVAL));
     if let Some(interval) = config.janitor_interval() {
-        spawn_janitor(state.clone(), interval);
+        tokio::spawn(background::sweep(state.ctx.clone(), interval));
     }
     start(state, listener)
 }
 
-fn spawn_key_reloader(state: web::Data<AppState>) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(KEY_RELOAD_INTERVAL);
-        ticks.tick().await;
-        loop {
-            ticks.tick().await;
-            let ctx = &state.ctx;
-            // Keep signing with the keys we have when this fails; the next tick tries again.
-            if let Err(error) = ctx.keys.reload_async(&ctx.store, ctx.now()).await {
-                tracing::warn!(%error, "could not reload signing keys");
-            }
-        }
-    });
-}
-
-/// Deletes what nothing can use any more, every `interval`, beside the traffic (see `latchkey_core::janitor`).
-fn spawn_janitor(state: web::Data<AppState>, interval: Duration) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(interval);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // The first sweep waits one interval: starting up is busy enough.
-        ticks.tick().await;
-        loop {
-            ticks.tick().await;
-            let (store, now) = (state.ctx.store.clone(), state.ctx.now());
-            let idle_before = now.plus_seconds(-latchkey_endpoints::session::IDLE_SECONDS);
-            let swept = tokio::task::spawn_blocking(move || {
-                latchkey_core::janitor::sweep(&store, now, idle_before, latchkey_core::janitor::BATCH)
-            })
-            .await;
-            match swept {
-                Ok(Ok(swept)) if swept != latchkey_core::janitor::Swept::default() => tracing::info!(
-                    tokens = swept.tokens,
-                    sessions = swept.sessions,
-                    login_failures = swept.login_failures,
-                    "expired data deleted"
-                ),
-                Ok(Ok(_)) => {}
-                // The next tick tries again; nothing is lost by waiting.
-                Ok(Err(error)) => tracing::warn!(%error, "janitor: storage unavailable"),
-                Err(error) => tracing::warn!(%error, "janitor: task failed"),
-            }
-        }
-    });
+/// The demo's credentials, shown once on standard output (never in the log): they are stored as hashes.
+fn print_demo(seeded: &Seeded, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let Seeded::Created { password, client_secret, authorize_url, code_verifier } = seeded else {
+        let why = "the database already has users or clients; nothing added (demo secrets are shown only when created)";
+        return writeln!(out, "demo: {why}");
+    };
+    writeln!(out, "demo data created; these secrets are shown once:")?;
+    writeln!(out, "  user:          {DEMO_USER} / {password}")?;
+    writeln!(out, "  client_id:     {DEMO_CLIENT}")?;
+    writeln!(out, "  client_secret: {}", client_secret.expose())?;
+    writeln!(out, "  redirect_uri:  {DEMO_REDIRECT_URI}")?;
+    writeln!(out, "  authorize:     {authorize_url}")?;
+    writeln!(out, "  code_verifier: {code_verifier}")
 }
 
 fn start(state: web::Data<AppState>, listener: TcpListener) -> Result<RunningServer, StartError> {
@@ -174,7 +144,7 @@ fn start(state: web::Data<AppState>, listener: TcpListener) -> Result<RunningSer
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .app_data(web::PayloadConfig::new(MAX_FORM_BYTES.max(MAX_BODY_BYTES)))
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .configure(routes::configure)
             .default_service(web::to(|| async { error::not_found() }))
             .wrap(from_fn(middleware::limit_body))

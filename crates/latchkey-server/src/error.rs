@@ -32,6 +32,19 @@ pub enum WebError {
     Api(ApiError),
     #[error("{0}")]
     Page(Failure),
+    /// A bearer-protected request without credentials: the challenge alone (RFC 6750 §3.1).
+    #[error("no bearer credentials")]
+    NoCredentials,
+    /// The admin API without its credential (`presented: false`: the bare challenge of RFC 6750 §3.1), or
+    /// with a wrong one.
+    #[error("the admin credential is missing or wrong")]
+    NotOperator { presented: bool },
+    /// A body over the limit: a page for pages, JSON elsewhere.
+    #[error("request body too large")]
+    TooLarge { page: bool },
+    /// RFC 6749 §3.2: the token endpoint (and its kin) take POST only.
+    #[error("use POST")]
+    PostOnly,
 }
 
 impl WebError {
@@ -91,7 +104,7 @@ fn token_error(failure: &Failure) -> HttpResponse {
     let error = match failure {
         Failure::Refused(error) => error,
         Failure::Storage(StoreError::InvalidInput(why)) => {
-            return with_body(headers(StatusCode::BAD_REQUEST), "invalid_request", Some(why))
+            return token_error(&OAuthError::invalid_request(why).into());
         }
         Failure::Storage(error) => {
             let (status, code) = storage(error);
@@ -140,14 +153,6 @@ fn bearer_error(error: &OAuthError) -> HttpResponse {
     let mut response = headers(bearer_status(error.code));
     response.insert_header((header::WWW_AUTHENTICATE, bearer_challenge(Some(error))));
     with_body(response, error.code.as_str(), error.description.as_deref())
-}
-
-/// A bearer-protected request that carried no credentials at all: the challenge alone (§3.1).
-pub fn bearer_missing() -> HttpResponse {
-    HttpResponse::Unauthorized()
-        .insert_header((header::WWW_AUTHENTICATE, bearer_challenge(None)))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
 }
 
 fn api_error(error: &ApiError) -> HttpResponse {
@@ -209,7 +214,7 @@ impl ResponseError for WebError {
         match self {
             WebError::Token(failure) | WebError::Bearer(failure) | WebError::Page(failure) => log(failure),
             WebError::Api(ApiError::Storage(error)) => tracing::warn!(%error, "request failed: storage"),
-            WebError::Api(_) => {}
+            _ => {}
         }
         match self {
             WebError::Token(failure) => token_error(failure),
@@ -217,6 +222,20 @@ impl ResponseError for WebError {
             WebError::Bearer(Failure::Storage(error)) => api_error(&ApiError::Storage(error.clone())),
             WebError::Api(error) => api_error(error),
             WebError::Page(failure) => page_error(failure),
+            WebError::NoCredentials => HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, bearer_challenge(None)))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish(),
+            WebError::NotOperator { presented: false } => WebError::NoCredentials.error_response(),
+            WebError::NotOperator { presented: true } => {
+                bearer_error(&OAuthError::new(ErrorCode::InvalidToken, "the admin credential is wrong"))
+            }
+            WebError::TooLarge { page } => too_large(*page),
+            WebError::PostOnly => {
+                let mut response = headers(StatusCode::METHOD_NOT_ALLOWED);
+                response.insert_header((header::ALLOW, "POST"));
+                with_body(response, "invalid_request", Some("use POST"))
+            }
         }
     }
 }

@@ -3,14 +3,14 @@
 //! other.
 
 use crate::app::AppState;
-use crate::error::{bearer_missing, WebError};
+use crate::error::WebError;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use base64::Engine;
 use latchkey_core::client_auth::PresentedCredentials;
-use latchkey_core::{ErrorCode, Form, OAuthError};
+use latchkey_core::{Form, OAuthError};
 use latchkey_endpoints::token::ClientRequest;
 use latchkey_model::PlainSecret;
 use std::future::Future;
@@ -42,10 +42,16 @@ pub fn is_form(request: &HttpRequest) -> bool {
     has_content_type(request, "application/x-www-form-urlencoded")
 }
 
-/// A form body, or why it is not one (RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1 take forms only).
-pub fn form_body(request: &HttpRequest, body: &[u8]) -> Result<Form, OAuthError> {
+/// A form body of at most [`MAX_FORM_BYTES`], or why it is not one (RFC 6749 §3.2, RFC 7662 §2.1,
+/// RFC 7009 §2.1 take forms only), as a page or as the token endpoint's JSON.
+pub fn form_body(request: &HttpRequest, body: &[u8], page: bool) -> Result<Form, WebError> {
+    let refused =
+        |error: OAuthError| if page { WebError::Page(error.into()) } else { WebError::Token(error.into()) };
     if !is_form(request) {
-        return Err(OAuthError::invalid_request("expected application/x-www-form-urlencoded"));
+        return Err(refused(OAuthError::invalid_request("expected application/x-www-form-urlencoded")));
+    }
+    if body.len() > MAX_FORM_BYTES {
+        return Err(WebError::TooLarge { page });
     }
     Ok(Form::parse(body))
 }
@@ -76,15 +82,16 @@ fn basic_credentials(request: &HttpRequest) -> Result<Option<(String, String)>, 
 /// presented, in HTTP Basic or the form (RFC 6749 §2.3.1), or as an assertion (OpenID Connect Core §9).
 pub struct ClientForm(pub ClientRequest);
 
-fn client_request(request: &HttpRequest, body: &[u8]) -> Result<ClientRequest, OAuthError> {
-    let form = form_body(request, body)?;
-    let basic = basic_credentials(request).map_err(|()| OAuthError::invalid_client(true))?;
+fn client_request(request: &HttpRequest, body: &[u8]) -> Result<ClientRequest, WebError> {
+    let form = form_body(request, body, false)?;
+    let refused = |error: OAuthError| WebError::Token(error.into());
+    let basic = basic_credentials(request).map_err(|()| refused(OAuthError::invalid_client(true)))?;
     let credentials = PresentedCredentials {
         basic,
-        body_client_id: form.text("client_id")?,
-        body_client_secret: form.text("client_secret")?,
-        client_assertion_type: form.text("client_assertion_type")?,
-        client_assertion: form.text("client_assertion")?,
+        body_client_id: form.text("client_id").map_err(refused)?,
+        body_client_secret: form.text("client_secret").map_err(refused)?,
+        client_assertion_type: form.text("client_assertion_type").map_err(refused)?,
+        client_assertion: form.text("client_assertion").map_err(refused)?,
     };
     Ok(ClientRequest { credentials, form, client_address: client_address(request) })
 }
@@ -99,7 +106,7 @@ impl FromRequest for ClientForm {
         Box::pin(async move {
             let body =
                 body.await.map_err(|e| WebError::Token(OAuthError::invalid_request(e.to_string()).into()))?;
-            client_request(&request, &body).map(ClientForm).map_err(|error| WebError::Token(error.into()))
+            client_request(&request, &body).map(ClientForm)
         })
     }
 }
@@ -121,43 +128,19 @@ fn bearer_header(request: &HttpRequest) -> Result<Option<String>, OAuthError> {
 /// A bearer token from the `Authorization` header, for the owner token API.
 pub struct Bearer(pub String);
 
-/// A missing bearer token: the bare challenge (RFC 6750 §3.1 gives no error code then).
-#[derive(Debug)]
-pub struct NoCredentials;
-
-impl std::fmt::Display for NoCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("no bearer credentials")
-    }
-}
-
-/// Why a bearer token could not be extracted.
-#[derive(Debug, thiserror::Error)]
-pub enum BearerError {
-    #[error("{0}")]
-    Missing(NoCredentials),
-    #[error("{0}")]
-    Malformed(WebError),
-}
-
-impl actix_web::ResponseError for BearerError {
-    fn error_response(&self) -> HttpResponse {
-        match self {
-            BearerError::Missing(_) => bearer_missing(),
-            BearerError::Malformed(error) => error.error_response(),
-        }
-    }
+fn malformed(error: OAuthError) -> WebError {
+    WebError::Bearer(error.into())
 }
 
 impl FromRequest for Bearer {
-    type Error = BearerError;
-    type Future = std::future::Ready<Result<Self, BearerError>>;
+    type Error = WebError;
+    type Future = std::future::Ready<Result<Self, WebError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(match bearer_header(request) {
             Ok(Some(token)) => Ok(Bearer(token)),
-            Ok(None) => Err(BearerError::Missing(NoCredentials)),
-            Err(error) => Err(BearerError::Malformed(WebError::Bearer(error.into()))),
+            Ok(None) => Err(WebError::NoCredentials),
+            Err(error) => Err(malformed(error)),
         })
     }
 }
@@ -167,14 +150,13 @@ impl FromRequest for Bearer {
 pub struct BearerOrForm(pub String);
 
 impl FromRequest for BearerOrForm {
-    type Error = BearerError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, BearerError>>>>;
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Bytes::from_request(request, payload);
         let request = request.clone();
-        let body = web::Bytes::from_request(&request, payload);
         Box::pin(async move {
-            let malformed = |error: OAuthError| BearerError::Malformed(WebError::Bearer(error.into()));
             let header = bearer_header(&request).map_err(malformed)?;
             let body_token = match request.method() == Method::POST && is_form(&request) {
                 true => {
@@ -189,7 +171,7 @@ impl FromRequest for BearerOrForm {
                     Err(malformed(OAuthError::invalid_request("one bearer token, not two")))
                 }
                 (Some(token), None) | (None, Some(token)) => Ok(BearerOrForm(token)),
-                (None, None) => Err(BearerError::Missing(NoCredentials)),
+                (None, None) => Err(WebError::NoCredentials),
             }
         })
     }
@@ -207,37 +189,17 @@ pub fn is_operator(request: &HttpRequest) -> bool {
     }
 }
 
-/// 401 for the admin API: the same answer for a missing and a wrong credential.
-pub fn operator_refused() -> HttpResponse {
-    use actix_web::ResponseError;
-    WebError::Bearer(
-        OAuthError::new(ErrorCode::InvalidToken, "the admin credential is missing or wrong").into(),
-    )
-    .error_response()
-}
-
-/// Refused operator access, rendered as [`operator_refused`].
-#[derive(Debug)]
-pub struct NotOperator;
-
-impl std::fmt::Display for NotOperator {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("admin credential missing or wrong")
-    }
-}
-
-impl actix_web::ResponseError for NotOperator {
-    fn error_response(&self) -> HttpResponse {
-        operator_refused()
-    }
+/// The refusal for a request that is not an operator's.
+pub fn not_operator(request: &HttpRequest) -> WebError {
+    WebError::NotOperator { presented: request.headers().contains_key(header::AUTHORIZATION) }
 }
 
 impl FromRequest for Operator {
-    type Error = NotOperator;
-    type Future = std::future::Ready<Result<Self, NotOperator>>;
+    type Error = WebError;
+    type Future = std::future::Ready<Result<Self, WebError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(if is_operator(request) { Ok(Operator) } else { Err(NotOperator) })
+        std::future::ready(if is_operator(request) { Ok(Operator) } else { Err(not_operator(request)) })
     }
 }
 

@@ -9,7 +9,6 @@ mod app;
 pub mod cli;
 pub mod commands;
 pub mod config;
-mod demo;
 mod error;
 mod http;
 mod middleware;

@@ -1,4 +1,4 @@
-use crate::http::MAX_BODY_BYTES;
+use crate::http::{MAX_BODY_BYTES, MAX_FORM_BYTES};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
@@ -29,8 +29,8 @@ pub fn security_headers(https: bool) -> DefaultHeaders {
     }
 }
 
-/// Refuses a declared body over the limit before any handler reads it. Bodies without a length (chunked)
-/// are bounded by each extractor's own limit.
+/// Refuses a declared body over the limit (a form's is smaller) before any handler reads it. Bodies without
+/// a length (chunked) are bounded when read.
 pub async fn limit_body(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -40,7 +40,8 @@ pub async fn limit_body(
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+    let limit = if crate::http::is_form(request.request()) { MAX_FORM_BYTES } else { MAX_BODY_BYTES };
+    if declared.is_some_and(|length| length > limit as u64) {
         let response = crate::error::too_large(is_page(request.path()));
         return Ok(request.into_response(response).map_into_right_body());
     }

@@ -67,8 +67,18 @@ async fn the_admin_api_wants_its_credential(db: TestDatabase) {
     for credential in [None, Some("wrong"), Some(almost)] {
         let response = admin(&fixture, "/admin/users/alice/revoke", credential).await;
         assert_eq!(response.status(), 401, "{credential:?}");
-        assert!(response.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
-        assert_eq!(response.json::<Value>().await.unwrap()["error"], "invalid_token");
+        let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_owned();
+        match credential {
+            // RFC 6750 §3.1: no error code for a request that had no credentials.
+            None => assert_eq!(challenge, "Bearer realm=\"latchkey\""),
+            Some(_) => {
+                assert!(
+                    challenge.starts_with("Bearer realm=\"latchkey\", error=\"invalid_token\""),
+                    "{challenge}"
+                );
+                assert_eq!(response.json::<Value>().await.unwrap()["error"], "invalid_token");
+            }
+        }
     }
     let basic = fixture
         .app

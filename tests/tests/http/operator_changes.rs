@@ -27,6 +27,13 @@ async fn a_scope_taken_from_a_client_reaches_the_grants_it_holds(db: TestDatabas
     let before = tokens_for(&fixture, "openid profile email offline_access api:read latchkey:tokens").await;
     let old_access = before["access_token"].as_str().unwrap();
     assert!(fixture.userinfo(old_access).await["email"].is_string());
+    let through_grant = json!({"name": "made through the grant", "scopes": ["openid", "email"]});
+    let (_, made) =
+        status_and_json(fixture.call(Method::POST, "/api/tokens", old_access, Some(through_grant)).await)
+            .await;
+    let outright = json!({"username": "alice", "name": "made outright", "scopes": ["openid", "email"]});
+    let (_, outright) =
+        status_and_json(fixture.admin(Method::POST, "/admin/tokens", Some(outright)).await).await;
 
     let narrowed = json!({"scopes": ["openid", "offline_access", "api:read"]});
     assert_eq!(fixture.admin(Method::PATCH, "/admin/clients/app", Some(narrowed)).await.status(), 200);
@@ -38,6 +45,14 @@ async fn a_scope_taken_from_a_client_reaches_the_grants_it_holds(db: TestDatabas
         "{claims}"
     );
     assert_eq!(introspected(&fixture, old_access).await["scope"], "api:read offline_access openid");
+    let made = made["token"].as_str().unwrap();
+    assert_eq!(
+        introspected(&fixture, made).await["scope"],
+        "openid",
+        "a token made through the grant follows it"
+    );
+    let outright = outright["token"].as_str().unwrap();
+    assert_eq!(introspected(&fixture, outright).await["scope"], "email openid", "one made outright stands");
     let create = json!({"name": "after the change"});
     let refused = fixture.call(Method::POST, "/api/tokens", old_access, Some(create.clone())).await;
     assert_eq!(status_and_json(refused).await.1["error"], "insufficient_scope");

@@ -12,11 +12,22 @@ use url::form_urlencoded::byte_serialize;
 
 /// An authorization response (or error response) for the client: its parameters, byte for byte, and how
 /// they travel.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct AuthorizationResponse {
     pub redirect_uri: String,
     pub mode: ResponseMode,
     pub params: Vec<(&'static str, Vec<u8>)>,
+}
+
+/// The parameter names only: the values carry a code or tokens.
+impl std::fmt::Debug for AuthorizationResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizationResponse")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("mode", &self.mode)
+            .field("params", &self.params.iter().map(|(name, _)| *name).collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl AuthorizationResponse {
@@ -211,6 +222,12 @@ mod tests {
             mode,
             params: vec![("code", b"lk_code_x".to_vec()), ("state", b"a b&\xff".to_vec())],
         }
+    }
+
+    #[test]
+    fn debug_shows_no_code_or_token() {
+        let shown = format!("{:?}", response(ResponseMode::Query, "https://app.example.com/cb"));
+        assert!(shown.contains("code") && !shown.contains("lk_code_x"), "{shown}");
     }
 
     #[test]

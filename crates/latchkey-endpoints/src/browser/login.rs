@@ -112,6 +112,12 @@ pub async fn password_login(ctx: &Context, login: LoginSubmission) -> Outcome<Re
     // 3. Signed in: the account's count starts again, and the flow goes on in a new session.
     let (issuer, keys, address) = (ctx.issuer.to_string(), ctx.keys.current(), login.client_address);
     tx::write_async(&ctx.store, move |repo| {
+        // Checked against the hash read in step 1: a reset or a disabling since then wins.
+        let current = repo.find_user(&user.username)?;
+        if current.is_none_or(|now| now.disabled || now.password_hash != user.password_hash) {
+            form.error = Some(LoginError::Failed);
+            return Ok(Answer::LoginForm(form).into());
+        }
         throttle::succeeded(repo, &user.username, &address)?;
         let signed_in =
             SignedIn { username: user.username.clone(), auth_time: now, methods: vec![AuthMethod::Password] };

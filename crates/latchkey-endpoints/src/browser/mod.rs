@@ -57,8 +57,8 @@ pub enum Notice {
     FormExpired,
 }
 
-/// What the login page shows.
-#[derive(Debug, Clone)]
+/// What the login page shows. `Debug` leaves out the CSRF token.
+#[derive(Clone)]
 pub struct LoginForm {
     pub client_name: String,
     pub csrf: String,
@@ -80,7 +80,8 @@ pub enum LoginError {
 }
 
 /// What the consent page shows (RFC 6819 §5.2.4.2: the user sees the client and each scope in words).
-#[derive(Debug, Clone)]
+/// `Debug` leaves out the CSRF token.
+#[derive(Clone)]
 pub struct ConsentForm {
     pub client_name: String,
     pub csrf: String,
@@ -89,4 +90,24 @@ pub struct ConsentForm {
     /// Each scope and what it allows, in words.
     pub scopes: Vec<(String, String)>,
     pub redirect_uri: Option<String>,
+}
+
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("request_id", &self.request_id)
+            .field("username", &self.username)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for ConsentForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsentForm")
+            .field("request_id", &self.request_id)
+            .field("username", &self.username)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
 }

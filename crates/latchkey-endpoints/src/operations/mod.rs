@@ -3,6 +3,7 @@
 //! cannot undo each other.
 
 pub mod clients;
+pub mod demo;
 pub mod tokens;
 pub mod users;
 

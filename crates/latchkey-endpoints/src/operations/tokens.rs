@@ -149,19 +149,23 @@ pub async fn revoke_token(ctx: &Context, id: &str) -> Result<u64, ApiError> {
     end(ctx, record).await
 }
 
-/// Writes a token's new name and data, and nothing else, so a rename racing with the token's own use (a
-/// code redeemed, a token rotated) cannot undo it; a token revoked meanwhile is not found.
+/// Writes a token's new name and data, and nothing else, from the record as it is in the same transaction,
+/// so a rename racing with the token's own use (a code redeemed, a token rotated) cannot undo it; a token
+/// revoked meanwhile is not found.
 pub(crate) async fn amend_record(
     ctx: &Context,
-    mut record: TokenRecord,
+    record: TokenRecord,
     amendment: TokenAmendment,
 ) -> Result<TokenView, ApiError> {
-    personal::amend(&mut record, amendment.name.as_deref(), amendment.data)?;
-    let (id, name, properties) = (record.id.clone(), record.name.clone(), record.properties.clone());
-    if !ctx.store.write_async(move |repo| repo.amend_token(&id, name.as_deref(), &properties)).await? {
-        return Err(ApiError::NotFound);
-    }
-    Ok(TokenView::of(&record))
+    let id = record.id;
+    let amended = tx::write_async(&ctx.store, move |repo| {
+        let mut record = repo.get_token_for_update(&id)?;
+        personal::amend(&mut record, amendment.name.as_deref(), amendment.data)?;
+        let live = repo.amend_token(&record.id, record.name.as_deref(), &record.properties)?;
+        Ok(live.then_some(record))
+    })
+    .await?;
+    amended.map(|record| TokenView::of(&record)).ok_or(ApiError::NotFound)
 }
 
 /// Revokes a token for good; one holding a refresh token takes its whole grant with it (RFC 7009 §2.1).

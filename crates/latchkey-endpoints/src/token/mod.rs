@@ -33,6 +33,7 @@ impl Endpoint {
 }
 
 /// A request from a client: what it presented to authenticate, its form, and the address it came from.
+/// `Debug` shows no secret: the credentials redact theirs, the form shows its parameter names.
 #[derive(Debug, Clone)]
 pub struct ClientRequest {
     pub credentials: PresentedCredentials,

@@ -3,7 +3,7 @@
 //! API's shape cannot be probed.
 
 use crate::error::WebError;
-use crate::http::{is_operator, json, json_body, operator_refused, query, state, Operator};
+use crate::http::{is_operator, json, json_body, not_operator, query, state, Operator};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
@@ -58,7 +58,8 @@ async fn guard(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     if !is_operator(request.request()) {
-        return Ok(request.into_response(operator_refused()).map_into_right_body());
+        let refused = actix_web::ResponseError::error_response(&not_operator(request.request()));
+        return Ok(request.into_response(refused).map_into_right_body());
     }
     next.call(request).await.map(ServiceResponse::map_into_left_body)
 }

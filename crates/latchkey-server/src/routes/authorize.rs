@@ -17,7 +17,7 @@ pub async fn authorize_get(request: HttpRequest) -> Result<HttpResponse, WebErro
 
 /// OpenID Connect Core §3.1.2.1: the same request, sent as a form.
 pub async fn authorize_post(request: HttpRequest, body: web::Bytes) -> Result<HttpResponse, WebError> {
-    let form = form_body(&request, &body).map_err(|e| WebError::Page(e.into()))?;
+    let form = form_body(&request, &body, true)?;
     let ctx = &state(&request)?.ctx;
     let reply = browser::authorize(ctx, form, presented_session(&request)).await.map_err(WebError::Page)?;
     Ok(pages::answer(reply))
@@ -46,7 +46,7 @@ fn field(form: &Form, name: &str) -> Result<String, WebError> {
 }
 
 pub async fn login_submit(request: HttpRequest, body: web::Bytes) -> Result<HttpResponse, WebError> {
-    let form = form_body(&request, &body).map_err(|e| WebError::Page(e.into()))?;
+    let form = form_body(&request, &body, true)?;
     let login = LoginSubmission {
         session: presented_session(&request),
         csrf: form.text("csrf").ok().flatten(),
@@ -68,7 +68,7 @@ pub async fn consent_page(request: HttpRequest) -> Result<HttpResponse, WebError
 }
 
 pub async fn consent_submit(request: HttpRequest, body: web::Bytes) -> Result<HttpResponse, WebError> {
-    let form = form_body(&request, &body).map_err(|e| WebError::Page(e.into()))?;
+    let form = form_body(&request, &body, true)?;
     let decision = Decision::parse(&field(&form, "decision")?)
         .ok_or_else(|| WebError::bad_page("decision must be allow or deny"))?;
     let ctx = &state(&request)?.ctx;

@@ -27,7 +27,7 @@ pub async fn logout_page(request: HttpRequest) -> Result<HttpResponse, WebError>
 }
 
 pub async fn logout_submit(request: HttpRequest, body: web::Bytes) -> Result<HttpResponse, WebError> {
-    let form = form_body(&request, &body).map_err(|e| WebError::Page(e.into()))?;
+    let form = form_body(&request, &body, true)?;
     let asked = logout_request(&form);
     let csrf = form.text("csrf").ok().flatten();
     let ctx = &state(&request)?.ctx;

@@ -54,8 +54,6 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/static/form_post.js", web::get().to(pages::form_post_script));
 }
 
-async fn post_only() -> HttpResponse {
-    HttpResponse::MethodNotAllowed()
-        .insert_header((actix_web::http::header::ALLOW, "POST"))
-        .json(serde_json::json!({ "error": "invalid_request", "error_description": "use POST" }))
+async fn post_only() -> Result<HttpResponse, crate::error::WebError> {
+    Err(crate::error::WebError::PostOnly)
 }

@@ -71,6 +71,17 @@ impl Repo<'_> {
         TokenRecord::try_from(row)
     }
 
+    /// The record, held for the rest of the transaction so that a change made from it cannot interleave
+    /// with another writer's (SQLite's write transactions hold the whole database already).
+    pub fn get_token_for_update(&mut self, id: &RecordId) -> Result<TokenRecord, StoreError> {
+        if let crate::connection::AnyConnection::Postgresql(conn) = &mut *self.conn {
+            diesel::sql_query("SELECT 1 FROM tokens WHERE id = $1 FOR UPDATE")
+                .bind::<diesel::sql_types::Text, _>(id.as_str())
+                .execute(conn)?;
+        }
+        self.get_token(id)
+    }
+
     pub fn find_token_by_code(&mut self, code: &SecretHash) -> Result<Option<TokenRecord>, StoreError> {
         let query = dsl::tokens.filter(dsl::code_hash.eq(code.to_hex()));
         query

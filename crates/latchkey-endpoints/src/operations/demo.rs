@@ -7,7 +7,6 @@ use latchkey_model::{PlainSecret, Timestamp};
 use latchkey_store::{Store, StoreError};
 use rand::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
-use std::io::Write;
 
 pub const DEMO_USER: &str = "demo";
 pub const DEMO_CLIENT: &str = "demo";
@@ -82,23 +81,4 @@ pub fn seed(
         "http%3A%2F%2F127.0.0.1%3A9000%2Fcallback",
     );
     Ok(Seeded::Created { password, client_secret, authorize_url, code_verifier })
-}
-
-/// Shown once, on standard output (never in the log): the secrets are stored only as hashes.
-pub fn print(seeded: &Seeded, out: &mut impl Write) -> std::io::Result<()> {
-    match seeded {
-        Seeded::AlreadyPopulated => writeln!(
-            out,
-            "demo: the database already has users or clients; nothing added (demo secrets are shown only when created)"
-        ),
-        Seeded::Created { password, client_secret, authorize_url, code_verifier } => {
-            writeln!(out, "demo data created; these secrets are shown once:")?;
-            writeln!(out, "  user:          {DEMO_USER} / {password}")?;
-            writeln!(out, "  client_id:     {DEMO_CLIENT}")?;
-            writeln!(out, "  client_secret: {}", client_secret.expose())?;
-            writeln!(out, "  redirect_uri:  {DEMO_REDIRECT_URI}")?;
-            writeln!(out, "  authorize:     {authorize_url}")?;
-            writeln!(out, "  code_verifier: {code_verifier}")
-        }
-    }
 }
