@@ -86,6 +86,13 @@ impl KeyEncryptionKey {
     }
 }
 
+impl std::str::FromStr for KeyEncryptionKey {
+    type Err = KeyError;
+    fn from_str(base64url: &str) -> Result<Self, KeyError> {
+        Self::parse(base64url)
+    }
+}
+
 impl fmt::Debug for KeyEncryptionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("KeyEncryptionKey(…)")

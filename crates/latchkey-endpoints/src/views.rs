@@ -181,3 +181,61 @@ impl<T> Listing<T> {
         }
     }
 }
+
+/// A view as a row of the command line's tables.
+pub trait Row {
+    const HEADER: &'static [&'static str];
+    fn cells(&self) -> Vec<String>;
+}
+
+fn or_dash(text: &Option<String>) -> String {
+    text.clone().unwrap_or_else(|| "-".to_owned())
+}
+
+/// Milliseconds as a date and time to the minute (UTC), or `-`.
+fn minute(millis: Option<i64>) -> String {
+    millis
+        .and_then(|millis| chrono::DateTime::from_timestamp(millis.div_euclid(1000), 0))
+        .map_or_else(|| "-".to_owned(), |at| at.format("%Y-%m-%d %H:%M").to_string())
+}
+
+impl Row for UserView {
+    const HEADER: &'static [&'static str] = &["USERNAME", "NAME", "EMAIL", "STATUS"];
+
+    fn cells(&self) -> Vec<String> {
+        let status = if self.disabled { "disabled" } else { "active" };
+        let (name, email) = (self.name.clone().unwrap_or_default(), self.email.clone().unwrap_or_default());
+        vec![self.username.clone(), name, email, status.to_owned()]
+    }
+}
+
+impl Row for ClientView {
+    const HEADER: &'static [&'static str] = &["ID", "TYPE", "GRANT TYPES", "SCOPE", "REDIRECT URIS"];
+
+    fn cells(&self) -> Vec<String> {
+        let kind = if self.authentication == "none" { "public" } else { "confidential" };
+        let (grants, scopes, uris) =
+            (self.grant_types.join(","), self.scopes.join(" "), self.redirect_uris.join(" "));
+        vec![self.id.clone(), kind.to_owned(), grants, scopes, uris]
+    }
+}
+
+impl Row for TokenView {
+    const HEADER: &'static [&'static str] =
+        &["ID", "TYPE", "NAME", "USER", "CLIENT", "ORIGIN", "SCOPES", "CREATED", "LAST USED", "EXPIRES"];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.kind.to_owned(),
+            or_dash(&self.name),
+            or_dash(&self.username),
+            self.client_id.clone(),
+            self.origin.clone(),
+            self.scopes.join(" "),
+            minute(Some(self.created_at)),
+            minute(self.active_at),
+            minute(self.expires_at),
+        ]
+    }
+}

@@ -1,14 +1,15 @@
 //! Assembling and starting the HTTP server, and its background work (key reloads, the janitor).
 
 use crate::config::{AdminToken, Config, ConfigError};
+use crate::error::WebError;
 use crate::http::MAX_BODY_BYTES;
-use crate::{error, middleware, routes};
+use crate::{middleware, routes};
 use actix_web::dev::ServerHandle;
 use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App, HttpResponse, HttpServer};
 use latchkey_core::{Clock, Issuer, SystemClock};
 use latchkey_endpoints::operations::demo::{self, Seeded, DEMO_CLIENT, DEMO_REDIRECT_URI, DEMO_USER};
-use latchkey_endpoints::{background, Context, SigningKeys};
+use latchkey_endpoints::{background, ApiError, Context, SigningKeys};
 use latchkey_store::{Store, StoreError};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -146,7 +147,7 @@ fn start(state: web::Data<AppState>, listener: TcpListener) -> Result<RunningSer
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .configure(routes::configure)
-            .default_service(web::to(|| async { error::not_found() }))
+            .default_service(web::to(|| async { Err::<HttpResponse, _>(WebError::Api(ApiError::NotFound)) }))
             .wrap(from_fn(middleware::limit_body))
             .wrap(middleware::security_headers(https))
             .wrap(from_fn(middleware::log_request))

@@ -36,11 +36,18 @@ impl<T: Setting> Setting for Option<T> {
     }
 }
 
-impl Setting for String {
-    fn parse(text: &str) -> Result<Self, String> {
-        Ok(text.to_owned())
-    }
+/// Settings whose text is read the way their type reads itself.
+macro_rules! read_as_itself {
+    ($($type:ty),*) => {
+        $(impl Setting for $type {
+            fn parse(text: &str) -> Result<Self, String> {
+                text.parse().map_err(|error| format!("{error}"))
+            }
+        })*
+    };
 }
+
+read_as_itself!(String, u32, u64, DatabaseUrl, Issuer, KeyEncryptionKey);
 
 impl Setting for bool {
     fn parse(text: &str) -> Result<Self, String> {
@@ -49,36 +56,6 @@ impl Setting for bool {
             "false" | "0" | "no" | "off" => Ok(false),
             _ => Err("must be true or false".to_owned()),
         }
-    }
-}
-
-impl Setting for u32 {
-    fn parse(text: &str) -> Result<Self, String> {
-        text.parse().map_err(|_| "must be a whole number".to_owned())
-    }
-}
-
-impl Setting for u64 {
-    fn parse(text: &str) -> Result<Self, String> {
-        text.parse().map_err(|_| "must be a whole number".to_owned())
-    }
-}
-
-impl Setting for DatabaseUrl {
-    fn parse(text: &str) -> Result<Self, String> {
-        DatabaseUrl::parse(text).map_err(|e| e.to_string())
-    }
-}
-
-impl Setting for Issuer {
-    fn parse(text: &str) -> Result<Self, String> {
-        Issuer::parse(text)
-    }
-}
-
-impl Setting for KeyEncryptionKey {
-    fn parse(text: &str) -> Result<Self, String> {
-        KeyEncryptionKey::parse(text).map_err(|e| e.to_string())
     }
 }
 

@@ -1,13 +1,13 @@
 //! The one place where failures become HTTP responses, one rendering per surface:
 //!
 //! - the token, introspection and revocation endpoints: RFC 6749 §5.2 JSON, with the Basic challenge on 401;
-//! - bearer-protected resources (UserInfo): an RFC 6750 §3 challenge;
-//! - the JSON APIs (owner tokens, admin): `{"error", "error_description"}`, a bearer challenge on 401/403;
+//! - bearer-protected resources (UserInfo) and the JSON APIs: `{"error", "error_description"}`, with the
+//!   RFC 6750 §3 challenge on 401 and 403;
 //! - pages: the HTML error page, never JSON, never a redirect.
 //!
 //! An error sent back to a client's redirect URI (RFC 6749 §4.1.2.1) is an answer, not an error here:
 //! the endpoint layer builds it and the page renderer sends it. Storage failures are 503 with `Retry-After`
-//! everywhere, so nothing is ever reported done that was not.
+//! everywhere, so nothing is ever reported done that was not; their details stay in the log.
 
 use crate::pages;
 use actix_web::http::{header, StatusCode};
@@ -16,8 +16,9 @@ use latchkey_core::{ErrorCode, Failure, OAuthError};
 use latchkey_endpoints::ApiError;
 use latchkey_store::StoreError;
 use serde::Serialize;
+use std::borrow::Cow;
 
-/// The realm of every bearer challenge.
+/// The realm of every challenge.
 pub const REALM: &str = "latchkey";
 /// Seconds a client should wait before trying again after a storage failure.
 const RETRY_AFTER_SECONDS: &str = "5";
@@ -35,8 +36,7 @@ pub enum WebError {
     /// A bearer-protected request without credentials: the challenge alone (RFC 6750 §3.1).
     #[error("no bearer credentials")]
     NoCredentials,
-    /// The admin API without its credential (`presented: false`: the bare challenge of RFC 6750 §3.1), or
-    /// with a wrong one.
+    /// The admin API without its credential (the bare challenge), or with a wrong one.
     #[error("the admin credential is missing or wrong")]
     NotOperator { presented: bool },
     /// A body over the limit: a page for pages, JSON elsewhere.
@@ -51,6 +51,30 @@ impl WebError {
     /// A malformed request to a page (400).
     pub fn bad_page(why: &str) -> Self {
         WebError::Page(OAuthError::invalid_request(why).into())
+    }
+}
+
+/// A failure as the protocol names it: a refusal as it is; a storage failure as `temporarily_unavailable`
+/// (or `server_error` for a corrupt row), without its details.
+fn refusal(failure: &Failure) -> Cow<'_, OAuthError> {
+    match failure {
+        Failure::Refused(error) => Cow::Borrowed(error),
+        Failure::Storage(StoreError::Unavailable(_)) => {
+            Cow::Owned(OAuthError::bare(ErrorCode::TemporarilyUnavailable))
+        }
+        Failure::Storage(StoreError::InvalidInput(why)) => Cow::Owned(OAuthError::invalid_request(why)),
+        Failure::Storage(_) => Cow::Owned(OAuthError::server_error()),
+    }
+}
+
+/// The status of a refusal, whatever the surface (RFC 6749 §5.2, RFC 6750 §3.1).
+fn status(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+        ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
+        ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
     }
 }
 
@@ -71,60 +95,16 @@ fn headers(status: StatusCode) -> actix_web::HttpResponseBuilder {
     response
 }
 
-fn with_body(
-    mut builder: actix_web::HttpResponseBuilder,
+fn json(
+    mut response: actix_web::HttpResponseBuilder,
     error: &str,
     description: Option<&str>,
 ) -> HttpResponse {
-    builder.json(Body { error, error_description: description })
+    response.json(Body { error, error_description: description })
 }
 
-/// Storage details stay in the log: they can name tables, hosts or constraint values.
-fn storage(error: &StoreError) -> (StatusCode, &'static str) {
-    match error {
-        StoreError::Unavailable(_) => {
-            (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::TemporarilyUnavailable.as_str())
-        }
-        _ => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::ServerError.as_str()),
-    }
-}
-
-fn log(failure: &Failure) {
-    match failure {
-        Failure::Storage(error) => tracing::warn!(%error, "request failed: storage"),
-        Failure::Refused(OAuthError { code, internal: Some(detail), .. }) => {
-            tracing::warn!(error = code.as_str(), detail = %detail, "request refused")
-        }
-        Failure::Refused(_) => {}
-    }
-}
-
-/// RFC 6749 §5.2.
-fn token_error(failure: &Failure) -> HttpResponse {
-    let error = match failure {
-        Failure::Refused(error) => error,
-        Failure::Storage(StoreError::InvalidInput(why)) => {
-            return token_error(&OAuthError::invalid_request(why).into());
-        }
-        Failure::Storage(error) => {
-            let (status, code) = storage(error);
-            return with_body(headers(status), code, None);
-        }
-    };
-    let status = match error.code {
-        ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
-        ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    let mut response = headers(status);
-    if error.code == ErrorCode::InvalidClient && error.used_basic_auth {
-        response.insert_header((header::WWW_AUTHENTICATE, format!("Basic realm=\"{REALM}\"")));
-    }
-    with_body(response, error.code.as_str(), error.description.as_deref())
-}
-
-/// The `WWW-Authenticate` value of RFC 6750 §3 for `error` (none: the request had no credentials).
+/// The `WWW-Authenticate` value of RFC 6750 §3 for `error` (none: the request had no credentials). The
+/// description is safe in a quoted string: it holds only what RFC 6749 §5.2 allows.
 pub fn bearer_challenge(error: Option<&OAuthError>) -> String {
     let mut value = format!("Bearer realm=\"{REALM}\"");
     if let Some(error) = error {
@@ -139,70 +119,54 @@ pub fn bearer_challenge(error: Option<&OAuthError>) -> String {
     value
 }
 
-fn bearer_status(code: ErrorCode) -> StatusCode {
-    match code {
-        ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
-        ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
-        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
+/// RFC 6749 §5.2.
+fn token_error(error: &OAuthError) -> HttpResponse {
+    let mut response = headers(status(error.code));
+    if error.code == ErrorCode::InvalidClient && error.used_basic_auth {
+        response.insert_header((header::WWW_AUTHENTICATE, format!("Basic realm=\"{REALM}\"")));
     }
+    json(response, error.code.as_str(), error.description.as_deref())
 }
 
-/// RFC 6750 §3: the challenge, and the same error as JSON.
-fn bearer_error(error: &OAuthError) -> HttpResponse {
-    let mut response = headers(bearer_status(error.code));
-    response.insert_header((header::WWW_AUTHENTICATE, bearer_challenge(Some(error))));
-    with_body(response, error.code.as_str(), error.description.as_deref())
-}
-
-fn api_error(error: &ApiError) -> HttpResponse {
-    match error {
-        ApiError::Refused(error)
-            if matches!(error.code, ErrorCode::InvalidToken | ErrorCode::InsufficientScope) =>
-        {
-            bearer_error(error)
-        }
-        ApiError::Refused(error) => {
-            let status = match error.code {
-                ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-                ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            with_body(headers(status), error.code.as_str(), error.description.as_deref())
-        }
-        ApiError::NotFound => with_body(headers(StatusCode::NOT_FOUND), "not_found", None),
-        ApiError::Conflict => with_body(headers(StatusCode::CONFLICT), "conflict", None),
-        ApiError::Storage(error) => {
-            let (status, code) = storage(error);
-            with_body(headers(status), code, None)
-        }
+/// A JSON API's refusal, with the RFC 6750 §3 challenge when a bearer token did not do.
+fn api_refusal(error: &OAuthError) -> HttpResponse {
+    let mut response = headers(status(error.code));
+    if matches!(error.code, ErrorCode::InvalidToken | ErrorCode::InsufficientScope) {
+        response.insert_header((header::WWW_AUTHENTICATE, bearer_challenge(Some(error))));
     }
+    json(response, error.code.as_str(), error.description.as_deref())
 }
 
-fn page_error(failure: &Failure) -> HttpResponse {
-    let (status, message, code) = match failure {
-        Failure::Storage(error) => {
-            let (status, _) = storage(error);
-            (status, "The service cannot answer right now. Nothing was changed; try again in a moment.", None)
-        }
-        Failure::Refused(error) => {
-            let status = match error.code {
-                ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            let message = error.description.as_deref().unwrap_or("The request cannot be completed.");
-            (status, message, Some(error.code.as_str()))
-        }
+fn page_error(error: &OAuthError) -> HttpResponse {
+    let status = status(error.code);
+    let (title, message) = match status {
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "Something went wrong",
+            "The service cannot answer right now. Nothing was changed; try again in a moment.",
+        ),
+        status if status.is_server_error() => ("Something went wrong", "The request cannot be completed."),
+        _ => (
+            "This request cannot be completed",
+            error.description.as_deref().unwrap_or("The request cannot be completed."),
+        ),
     };
-    let title =
-        if status.is_server_error() { "Something went wrong" } else { "This request cannot be completed" };
-    let mut response = pages::error_page(status, title, message, code);
+    let mut response = pages::error_page(status, title, message, Some(error.code.as_str()));
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from_static(RETRY_AFTER_SECONDS));
     }
     response
+}
+
+fn log(failure: &Failure) {
+    match failure {
+        Failure::Storage(error) => tracing::warn!(%error, "request failed: storage"),
+        Failure::Refused(OAuthError { code, internal: Some(detail), .. }) => {
+            tracing::warn!(error = code.as_str(), detail = %detail, "request refused")
+        }
+        Failure::Refused(_) => {}
+    }
 }
 
 impl ResponseError for WebError {
@@ -212,49 +176,47 @@ impl ResponseError for WebError {
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            WebError::Token(failure) | WebError::Bearer(failure) | WebError::Page(failure) => log(failure),
-            WebError::Api(ApiError::Storage(error)) => tracing::warn!(%error, "request failed: storage"),
-            _ => {}
-        }
-        match self {
-            WebError::Token(failure) => token_error(failure),
-            WebError::Bearer(Failure::Refused(error)) => bearer_error(error),
-            WebError::Bearer(Failure::Storage(error)) => api_error(&ApiError::Storage(error.clone())),
-            WebError::Api(error) => api_error(error),
-            WebError::Page(failure) => page_error(failure),
-            WebError::NoCredentials => HttpResponse::Unauthorized()
-                .insert_header((header::WWW_AUTHENTICATE, bearer_challenge(None)))
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .finish(),
-            WebError::NotOperator { presented: false } => WebError::NoCredentials.error_response(),
-            WebError::NotOperator { presented: true } => {
-                bearer_error(&OAuthError::new(ErrorCode::InvalidToken, "the admin credential is wrong"))
+            WebError::Token(failure) => {
+                log(failure);
+                token_error(&refusal(failure))
             }
-            WebError::TooLarge { page } => too_large(*page),
+            WebError::Bearer(failure) => {
+                log(failure);
+                api_refusal(&refusal(failure))
+            }
+            WebError::Page(failure) => {
+                log(failure);
+                page_error(&refusal(failure))
+            }
+            WebError::Api(ApiError::Refused(error)) => api_refusal(error),
+            WebError::Api(ApiError::Storage(error)) => {
+                WebError::Bearer(Failure::Storage(error.clone())).error_response()
+            }
+            WebError::Api(ApiError::NotFound) => json(headers(StatusCode::NOT_FOUND), "not_found", None),
+            WebError::Api(ApiError::Conflict) => json(headers(StatusCode::CONFLICT), "conflict", None),
+            WebError::NoCredentials | WebError::NotOperator { presented: false } => {
+                HttpResponse::Unauthorized()
+                    .insert_header((header::WWW_AUTHENTICATE, bearer_challenge(None)))
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .finish()
+            }
+            WebError::NotOperator { presented: true } => {
+                api_refusal(&OAuthError::new(ErrorCode::InvalidToken, "the admin credential is wrong"))
+            }
+            WebError::TooLarge { page: true } => pages::error_page(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "This request is too large",
+                "The form sent is larger than this server accepts.",
+                None,
+            ),
+            WebError::TooLarge { page: false } => {
+                json(headers(StatusCode::PAYLOAD_TOO_LARGE), "payload_too_large", None)
+            }
             WebError::PostOnly => {
                 let mut response = headers(StatusCode::METHOD_NOT_ALLOWED);
                 response.insert_header((header::ALLOW, "POST"));
-                with_body(response, "invalid_request", Some("use POST"))
+                json(response, "invalid_request", Some("use POST"))
             }
         }
     }
-}
-
-/// A body over the limit: a page for pages, JSON elsewhere.
-pub fn too_large(page: bool) -> HttpResponse {
-    let status = StatusCode::PAYLOAD_TOO_LARGE;
-    if page {
-        return pages::error_page(
-            status,
-            "This request is too large",
-            "The form sent is larger than this server accepts.",
-            None,
-        );
-    }
-    with_body(headers(status), "payload_too_large", None)
-}
-
-/// Nothing lives at this path (JSON: every path that is not a page is an API).
-pub fn not_found() -> HttpResponse {
-    api_error(&ApiError::NotFound)
 }

@@ -228,24 +228,21 @@ pub fn client_address(request: &HttpRequest) -> String {
     request.peer_addr().map(|addr| addr.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
+fn bad_input(why: impl std::fmt::Display) -> WebError {
+    WebError::Api(latchkey_endpoints::ApiError::invalid(why))
+}
+
 /// A JSON body of `T` (unknown fields refused by `T`), or a 400 saying why.
 pub fn json_body<T: serde::de::DeserializeOwned>(request: &HttpRequest, body: &[u8]) -> Result<T, WebError> {
     if !has_content_type(request, "application/json") {
-        return Err(WebError::Api(latchkey_endpoints::ApiError::invalid(
-            "the body must be application/json",
-        )));
+        return Err(bad_input("the body must be application/json"));
     }
-    serde_json::from_slice(body).map_err(|e| WebError::Api(latchkey_endpoints::ApiError::invalid(e)))
+    serde_json::from_slice(body).map_err(bad_input)
 }
 
 /// Query parameters as `T` (unknown ones refused by `T`), or a 400 saying why.
 pub fn query<T: serde::de::DeserializeOwned>(request: &HttpRequest) -> Result<T, WebError> {
-    serde_urlencoded_query(request.query_string())
-        .map_err(|e| WebError::Api(latchkey_endpoints::ApiError::invalid(e)))
-}
-
-fn serde_urlencoded_query<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
-    web::Query::<T>::from_query(text).map(web::Query::into_inner).map_err(|e| e.to_string())
+    web::Query::<T>::from_query(request.query_string()).map(web::Query::into_inner).map_err(bad_input)
 }
 
 /// A no-store JSON answer.

@@ -1,3 +1,4 @@
+use crate::error::WebError;
 use crate::http::{MAX_BODY_BYTES, MAX_FORM_BYTES};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -42,7 +43,8 @@ pub async fn limit_body(
         .and_then(|value| value.parse::<u64>().ok());
     let limit = if crate::http::is_form(request.request()) { MAX_FORM_BYTES } else { MAX_BODY_BYTES };
     if declared.is_some_and(|length| length > limit as u64) {
-        let response = crate::error::too_large(is_page(request.path()));
+        let response =
+            actix_web::ResponseError::error_response(&WebError::TooLarge { page: is_page(request.path()) });
         return Ok(request.into_response(response).map_into_right_body());
     }
     next.call(request).await.map(ServiceResponse::map_into_left_body)

@@ -7,27 +7,20 @@ use crate::http::session_cookie;
 use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
 use askama::Template;
-use latchkey_endpoints::browser::{Answer, LoginError, Notice, Reply};
+use latchkey_endpoints::browser::{Answer, ConsentForm, LoginError, LoginForm, Notice, Reply};
 use latchkey_endpoints::logout::LogoutAnswer;
 
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage<'a> {
-    client_name: &'a str,
+    form: &'a LoginForm,
     error: Option<&'a str>,
-    csrf: &'a str,
-    request_id: &'a str,
-    username: &'a str,
 }
 
 #[derive(Template)]
 #[template(path = "consent.html")]
 struct ConsentPage<'a> {
-    client_name: &'a str,
-    scopes: &'a [(String, String)],
-    username: &'a str,
-    csrf: &'a str,
-    request_id: &'a str,
+    form: &'a ConsentForm,
 }
 
 #[derive(Template)]
@@ -38,7 +31,7 @@ struct ErrorPage<'a> {
     code: Option<&'a str>,
 }
 
-#[derive(Template)]
+#[derive(Template, Default)]
 #[template(path = "logout.html")]
 struct LogoutPage<'a> {
     signed_out: bool,
@@ -132,14 +125,8 @@ pub fn answer(reply: Reply) -> HttpResponse {
                 Some(LoginError::Failed) => (StatusCode::OK, Some(LOGIN_FAILED)),
                 Some(LoginError::LockedOut { .. }) => (StatusCode::TOO_MANY_REQUESTS, Some(LOCKED_OUT)),
             };
-            let login = LoginPage {
-                client_name: &form.client_name,
-                error: message,
-                csrf: &form.csrf,
-                request_id: &form.request_id,
-                username: &form.username,
-            };
-            let mut response = page(status, &login, form.redirect_uri.as_deref());
+            let mut response =
+                page(status, &LoginPage { form: &form, error: message }, form.redirect_uri.as_deref());
             if let Some(LoginError::LockedOut { retry_after }) = form.error {
                 if let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -148,14 +135,7 @@ pub fn answer(reply: Reply) -> HttpResponse {
             response
         }
         Answer::ConsentForm(form) => {
-            let consent = ConsentPage {
-                client_name: &form.client_name,
-                scopes: &form.scopes,
-                username: &form.username,
-                csrf: &form.csrf,
-                request_id: &form.request_id,
-            };
-            page(StatusCode::OK, &consent, form.redirect_uri.as_deref())
+            page(StatusCode::OK, &ConsentPage { form: &form }, form.redirect_uri.as_deref())
         }
         Answer::Respond(response) => match response.location() {
             Some(location) => see_other(&location),
@@ -175,7 +155,7 @@ pub fn answer(reply: Reply) -> HttpResponse {
     response
 }
 
-/// The HTTP response for a logout step. `request` gives back what the confirmation form must post again.
+/// The HTTP response for a logout step; the confirmation form posts the hint and state back.
 pub fn logout(answer: &LogoutAnswer, id_token_hint: Option<&str>, state: Option<&str>) -> HttpResponse {
     match answer {
         LogoutAnswer::Confirm { client_name, csrf, post_logout_redirect_uri } => {
@@ -190,15 +170,7 @@ pub fn logout(answer: &LogoutAnswer, id_token_hint: Option<&str>, state: Option<
             page(StatusCode::OK, &confirm, post_logout_redirect_uri.as_deref())
         }
         LogoutAnswer::SignedOut => {
-            let done = LogoutPage {
-                signed_out: true,
-                client_name: None,
-                csrf: "",
-                id_token_hint: None,
-                post_logout_redirect_uri: None,
-                state: None,
-            };
-            page(StatusCode::OK, &done, None)
+            page(StatusCode::OK, &LogoutPage { signed_out: true, ..LogoutPage::default() }, None)
         }
         LogoutAnswer::BackToClient(location) => see_other(location),
         LogoutAnswer::Untrusted => error_page(
@@ -216,16 +188,17 @@ pub fn logout(answer: &LogoutAnswer, id_token_hint: Option<&str>, state: Option<
 pub const STYLESHEET: &str = include_str!("../../../static/style.css");
 pub const FORM_POST_SCRIPT: &str = include_str!("../../../static/form_post.js");
 
-pub async fn stylesheet() -> HttpResponse {
+fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("text/css; charset=utf-8")
+        .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(STYLESHEET)
+        .body(body)
+}
+
+pub async fn stylesheet() -> HttpResponse {
+    asset("text/css; charset=utf-8", STYLESHEET)
 }
 
 pub async fn form_post_script() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/javascript; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(FORM_POST_SCRIPT)
+    asset("text/javascript; charset=utf-8", FORM_POST_SCRIPT)
 }

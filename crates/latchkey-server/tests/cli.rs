@@ -265,7 +265,7 @@ fn revoke_user_prints_the_count(db: &TestDatabase) {
     assert_eq!(stdout(&revoked).trim(), "3");
     assert_eq!(stdout(&run(dir.path(), db.url(), &["revoke-user", "alice"])).trim(), "0");
     assert_eq!(stdout(&run(dir.path(), db.url(), &["revoke-user", "bob"])).trim(), "2");
-    assert_fails_in_one_line(&run(dir.path(), db.url(), &["revoke-user", "nobody"]), "no user named nobody");
+    assert_fails_in_one_line(&run(dir.path(), db.url(), &["revoke-user", "nobody"]), "no such user nobody");
 }
 
 fn revoke_client_prints_the_count_and_spares_other_clients(db: &TestDatabase) {
@@ -300,7 +300,7 @@ fn revoke_client_prints_the_count_and_spares_other_clients(db: &TestDatabase) {
     assert_eq!(stdout(&run(dir.path(), db.url(), &["revoke-client", "other"])).trim(), "1");
     assert_fails_in_one_line(
         &run(dir.path(), db.url(), &["revoke-client", "nothing"]),
-        "no client with id nothing",
+        "no such client nothing",
     );
 }
 
@@ -351,7 +351,7 @@ fn tokens_are_created_listed_and_revoked(db: &TestDatabase) {
     assert_eq!(stdout(&ok(&["token", "revoke", &id])).trim(), "1");
     assert_eq!(stdout(&ok(&["token", "revoke", &id])).trim(), "0");
     assert_eq!(stdout(&ok(&["token", "list", "--user", "alice"])).lines().count(), 1, "only the header left");
-    assert_fails_in_one_line(&run(dir.path(), db.url(), &["token", "revoke", "nonsense"]), "no token");
+    assert_fails_in_one_line(&run(dir.path(), db.url(), &["token", "revoke", "nonsense"]), "no such token");
 }
 
 fn kids_of(output: &Output) -> Vec<String> {

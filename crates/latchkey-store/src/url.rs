@@ -71,6 +71,13 @@ fn redact(url: &str) -> String {
     format!("{scheme}://{authority}{path}{}", query.unwrap_or_default())
 }
 
+impl std::str::FromStr for DatabaseUrl {
+    type Err = DatabaseUrlError;
+    fn from_str(url: &str) -> Result<Self, DatabaseUrlError> {
+        Self::parse(url)
+    }
+}
+
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

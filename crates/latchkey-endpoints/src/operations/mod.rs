@@ -91,6 +91,27 @@ pub async fn rotate_keys(ctx: &Context) -> Result<Vec<String>, ApiError> {
     blocking(move || keys.rotate(&store, now).map_err(ApiError::from)).await?
 }
 
+/// Every item of a listing, page after page (the command line shows them all).
+pub async fn every_page<T, F, Fut>(mut list: F) -> Result<Vec<T>, ApiError>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<crate::views::Listing<T>, ApiError>>,
+    T: Clone,
+{
+    let mut items = Vec::new();
+    let mut page = PageRequest::first(latchkey_model::MAX_PAGE_SIZE);
+    loop {
+        let listing = list(page).await?;
+        items.extend(listing.items().iter().cloned());
+        match listing.next {
+            Some(cursor) => {
+                page = PageRequest::after(latchkey_model::MAX_PAGE_SIZE, Cursor::from_opaque(cursor))
+            }
+            None => return Ok(items),
+        }
+    }
+}
+
 /// Runs slow work (Argon2id, key generation) off the async workers.
 pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work).await.map_err(|error| {

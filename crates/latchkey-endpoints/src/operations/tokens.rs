@@ -67,6 +67,19 @@ pub fn owner(username: Option<&str>, client_id: Option<&str>) -> Result<Owner, A
     }
 }
 
+/// `{"username" | "clientId", ...the token}`, as operators ask for a token: the owner beside the fields of
+/// a new token, whose own type refuses anything unknown.
+pub fn owned_token(mut body: serde_json::Map<String, Value>) -> Result<(Owner, NewTokenBody), ApiError> {
+    let mut take = |field: &str| match body.remove(field) {
+        None => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(ApiError::invalid(format!("{field} must be a string"))),
+    };
+    let (username, client_id) = (take("username")?, take("clientId")?);
+    let owner = owner(username.as_deref(), client_id.as_deref())?;
+    Ok((owner, serde_json::from_value(Value::Object(body)).map_err(ApiError::invalid)?))
+}
+
 /// `POST /admin/tokens`, `latchkey token create`: tied to nothing, so it may be unlimited. The secret is in
 /// this answer only.
 pub async fn create_token(

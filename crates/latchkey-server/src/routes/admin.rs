@@ -12,7 +12,6 @@ use actix_web::{web, HttpRequest, HttpResponse, Route};
 use latchkey_core::personal::Origin;
 use latchkey_endpoints::operations::{self, clients, tokens, users, Operation, PageQuery};
 use latchkey_endpoints::ApiError;
-use serde_json::Value;
 
 /// The route of each operation: method, path under `/admin`, handler.
 pub fn route(operation: Operation) -> (Method, &'static str, Route) {
@@ -140,19 +139,8 @@ async fn revoke_client(_: Operator, request: HttpRequest, id: web::Path<String>)
     ok(StatusCode::OK, revoked.map(|revoked| serde_json::json!({ "revoked": revoked })))
 }
 
-/// `{"username" | "clientId", ...the token}`: the owner beside the fields of a new token, whose own type
-/// refuses anything unknown.
 async fn create_token(_: Operator, request: HttpRequest, body: web::Bytes) -> Answer {
-    let mut body: serde_json::Map<String, Value> = json_body(&request, &body)?;
-    let mut take = |field: &str| match body.remove(field) {
-        None => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text)),
-        Some(_) => Err(WebError::Api(ApiError::invalid(format!("{field} must be a string")))),
-    };
-    let (username, client_id) = (take("username")?, take("clientId")?);
-    let owner = tokens::owner(username.as_deref(), client_id.as_deref()).map_err(WebError::Api)?;
-    let token =
-        serde_json::from_value(Value::Object(body)).map_err(|e| WebError::Api(ApiError::invalid(e)))?;
+    let (owner, token) = tokens::owned_token(json_body(&request, &body)?).map_err(WebError::Api)?;
     ok(StatusCode::CREATED, tokens::create_token(&state(&request)?.ctx, owner, token, Origin::Admin).await)
 }
 
