@@ -19,14 +19,14 @@ fn form(
     presented: Option<PlainSecret>,
     request_id: &str,
     now: Timestamp,
-) -> Result<Result<LoginForm, Answer>, StoreError> {
-    let Some(current) = session::load(repo, presented, now)? else { return Ok(Err(stale())) };
-    let Some(record) = owned_record(repo, request_id, &current.session)? else { return Ok(Err(stale())) };
+) -> Result<Answer, StoreError> {
+    let Some(current) = session::load(repo, presented, now)? else { return Ok(stale()) };
+    let Some(record) = owned_record(repo, request_id, &current.session)? else { return Ok(stale()) };
     let username = match &current.session.username {
         Some(username) => username.to_string(),
         None => authorize::login_hint(&record).unwrap_or_default().to_owned(),
     };
-    Ok(Ok(LoginForm {
+    Ok(Answer::LoginForm(LoginForm {
         client_name: client_name(repo, &record)?,
         csrf: session::csrf_token(&current.secret),
         request_id: record.id.to_string(),
@@ -43,8 +43,7 @@ pub async fn login_page(
     request_id: String,
 ) -> Outcome<Answer> {
     let now = ctx.now();
-    let form = tx::read_async(&ctx.store, move |repo| Ok(form(repo, presented, &request_id, now)?)).await?;
-    Ok(form.map_or_else(|answer| answer, Answer::LoginForm))
+    tx::read_async(&ctx.store, move |repo| Ok(form(repo, presented, &request_id, now)?)).await
 }
 
 /// A submitted password login form.
@@ -67,18 +66,14 @@ pub async fn password_login(ctx: &Context, login: LoginSubmission) -> Outcome<Re
     // 1. Count the attempt, atomically, before any password is checked.
     let (secret, username, request_id, address) =
         (presented.clone(), login.username.clone(), login.request_id.clone(), login.client_address.clone());
-    let begun = tx::write_async(&ctx.store, move |repo| {
-        let form = match form(repo, Some(secret), &request_id, now)? {
-            Ok(form) => form,
-            Err(answer) => return Ok(Err(answer)),
-        };
-        Ok(Ok((form, throttle::begin_attempt(repo, &username, &address, now)?)))
+    let begun = tx::write_async(&ctx.store, move |repo| match form(repo, Some(secret), &request_id, now)? {
+        Answer::LoginForm(form) => {
+            Ok((Answer::LoginForm(form), Some(throttle::begin_attempt(repo, &username, &address, now)?)))
+        }
+        other => Ok((other, None)),
     })
     .await?;
-    let (mut form, attempt) = match begun {
-        Ok(begun) => begun,
-        Err(answer) => return Ok(answer.into()),
-    };
+    let (Answer::LoginForm(mut form), Some(attempt)) = begun else { return Ok(begun.0.into()) };
     form.username.clone_from(&login.username);
     let user = match attempt {
         Attempt::Locked(until) => {

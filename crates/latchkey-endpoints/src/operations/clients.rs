@@ -5,7 +5,7 @@ use super::double_option;
 use crate::views::{ClientView, ClientWithSecret, Items, Listing};
 use crate::{supported_grants, ApiError, Context};
 use latchkey_core::registration::{register_client, NewClient, SecretChoice};
-use latchkey_core::revoke_all;
+use latchkey_core::{revoke_all, tx, OAuthError};
 use latchkey_model::{
     Client, ClientId, GrantType, PageRequest, PlainSecret, RedirectUri, Scope, SecretKind, SigningAlgorithm,
     Timestamp, PERSONAL_CLIENT_ID,
@@ -42,10 +42,12 @@ fn signing_alg(text: &str) -> Result<SigningAlgorithm, ApiError> {
 }
 
 /// Grants this server was built without cannot be given to a client.
-fn check_grants_built_in(grants: &BTreeSet<GrantType>) -> Result<(), ApiError> {
+fn check_grants_built_in(grants: &BTreeSet<GrantType>) -> Result<(), OAuthError> {
     let supported = supported_grants();
     match grants.iter().find(|grant| !supported.contains(grant)) {
-        Some(grant) => Err(ApiError::invalid(format!("grant type {grant} is not built into this server"))),
+        Some(grant) => {
+            Err(OAuthError::invalid_request(format!("grant type {grant} is not built into this server")))
+        }
         None => Ok(()),
     }
 }
@@ -164,21 +166,15 @@ pub async fn amend_client(
 ) -> Result<ClientView, ApiError> {
     let id = registered(id)?;
     let changes = amendment.changes(ctx.now())?;
-    let client = ctx
-        .store
-        .write_async(move |repo| {
-            let Some(current) = repo.find_client_for_update(&id)? else { return Ok(Err(ApiError::NotFound)) };
-            let changed = changes.applied_to(&current);
-            if let Err(invalid) = changed.validate().map_err(ApiError::invalid) {
-                return Ok(Err(invalid));
-            }
-            if let Err(unbuilt) = check_grants_built_in(&changed.grant_types) {
-                return Ok(Err(unbuilt));
-            }
-            repo.amend_client(&id, &changes)?;
-            Ok(Ok(changed))
-        })
-        .await??;
+    let client = tx::write_async(&ctx.store, move |repo| {
+        let current = repo.find_client_for_update(&id)?.ok_or(StoreError::NotFound)?;
+        let changed = changes.applied_to(&current);
+        changed.validate().map_err(|e| OAuthError::invalid_request(e.to_string()))?;
+        check_grants_built_in(&changed.grant_types)?;
+        repo.amend_client(&id, &changes)?;
+        Ok(changed)
+    })
+    .await?;
     Ok(ClientView::of(&client))
 }
 
@@ -188,20 +184,16 @@ pub async fn rotate_client_secret(ctx: &Context, id: &str) -> Result<ClientWithS
     let id = registered(id)?;
     let (secret, now) = (PlainSecret::generate(SecretKind::ClientSecret, &mut rand::rngs::OsRng), ctx.now());
     let hash = secret.hash();
-    let client = ctx
-        .store
-        .write_async(move |repo| {
-            if !repo.replace_client_secret(&id, &hash, now)? {
-                return Ok(match repo.find_client(&id)? {
-                    Some(_) => Err(ApiError::invalid(
-                        "only a client that authenticates with a secret has one to rotate",
-                    )),
-                    None => Err(ApiError::NotFound),
-                });
-            }
-            Ok(Ok(repo.find_client(&id)?.ok_or(StoreError::NotFound)?))
-        })
-        .await??;
+    let client = tx::write_async(&ctx.store, move |repo| {
+        let replaced = repo.replace_client_secret(&id, &hash, now)?;
+        let client = repo.find_client(&id)?.ok_or(StoreError::NotFound)?;
+        if !replaced {
+            let why = "only a client that authenticates with a secret has one to rotate";
+            return Err(OAuthError::invalid_request(why).into());
+        }
+        Ok(client)
+    })
+    .await?;
     Ok(ClientWithSecret { view: ClientView::of(&client), client_secret: Some(secret) })
 }
 
