@@ -128,10 +128,11 @@ fn token_error(error: &OAuthError) -> HttpResponse {
     json(response, error.code.as_str(), error.description.as_deref())
 }
 
-/// A JSON API's refusal, with the RFC 6750 §3 challenge when a bearer token did not do.
-fn api_refusal(error: &OAuthError) -> HttpResponse {
+/// A JSON API's refusal; with the RFC 6750 §3 challenge when a bearer token did not do (`challenge`: a
+/// bearer-protected resource, which challenges whatever was wrong with the request).
+fn api_refusal(error: &OAuthError, challenge: bool) -> HttpResponse {
     let mut response = headers(status(error.code));
-    if matches!(error.code, ErrorCode::InvalidToken | ErrorCode::InsufficientScope) {
+    if challenge || matches!(error.code, ErrorCode::InvalidToken | ErrorCode::InsufficientScope) {
         response.insert_header((header::WWW_AUTHENTICATE, bearer_challenge(Some(error))));
     }
     json(response, error.code.as_str(), error.description.as_deref())
@@ -182,13 +183,17 @@ impl ResponseError for WebError {
             }
             WebError::Bearer(failure) => {
                 log(failure);
-                api_refusal(&refusal(failure))
+                let error = refusal(failure);
+                api_refusal(
+                    &error,
+                    error.code != ErrorCode::TemporarilyUnavailable && error.code != ErrorCode::ServerError,
+                )
             }
             WebError::Page(failure) => {
                 log(failure);
                 page_error(&refusal(failure))
             }
-            WebError::Api(ApiError::Refused(error)) => api_refusal(error),
+            WebError::Api(ApiError::Refused(error)) => api_refusal(error, false),
             WebError::Api(ApiError::Storage(error)) => {
                 WebError::Bearer(Failure::Storage(error.clone())).error_response()
             }
@@ -201,7 +206,7 @@ impl ResponseError for WebError {
                     .finish()
             }
             WebError::NotOperator { presented: true } => {
-                api_refusal(&OAuthError::new(ErrorCode::InvalidToken, "the admin credential is wrong"))
+                api_refusal(&OAuthError::new(ErrorCode::InvalidToken, "the admin credential is wrong"), true)
             }
             WebError::TooLarge { page: true } => pages::error_page(
                 StatusCode::PAYLOAD_TOO_LARGE,

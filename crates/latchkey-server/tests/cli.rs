@@ -233,9 +233,13 @@ fn users_are_added_and_listed(db: &TestDatabase) {
 
 fn revoke_user_prints_the_count(db: &TestDatabase) {
     let dir = tempfile::tempdir().unwrap();
-    assert!(run(dir.path(), db.url(), &["client", "add", "--id", "app", "--grant-type", "client_credentials"])
-        .status
-        .success());
+    assert!(run(
+        dir.path(),
+        db.url(),
+        &["client", "add", "--id", "app", "--grant-type", "client_credentials"]
+    )
+    .status
+    .success());
     for name in ["alice", "bob"] {
         assert!(run(
             dir.path(),
