@@ -55,6 +55,7 @@ pub enum Command {
     /// sessions; prints how many token records were revoked.
     RevokeUser {
         /// The user's name.
+        #[arg(allow_hyphen_values = true)]
         username: String,
     },
     /// Personal tokens and API keys, and the tokens of users and clients.
@@ -63,6 +64,7 @@ pub enum Command {
     /// Revoke every token of a client (an app reset); prints how many token records were revoked.
     RevokeClient {
         /// The client's id.
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
     },
 }
@@ -106,9 +108,13 @@ pub enum TokenCommand {
         client: Option<String>,
     },
     /// Show one token (JSON).
-    Get { id: String },
+    Get {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
     /// Rename a token or replace its custom data.
     Amend {
+        #[arg(allow_hyphen_values = true)]
         id: String,
         #[arg(long)]
         name: Option<String>,
@@ -117,7 +123,10 @@ pub enum TokenCommand {
         data: Option<String>,
     },
     /// Revoke one token by its id (a refresh token takes its whole grant with it).
-    Revoke { id: String },
+    Revoke {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
 }
 
 #[derive(Args)]
@@ -147,13 +156,22 @@ pub enum ClientCommand {
     /// List registered clients.
     List,
     /// Show one client (JSON).
-    Get { id: String },
+    Get {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
     /// Change a client's registration; lists given replace the registered ones.
     Amend(ClientAmendArgs),
     /// Give a client a new generated secret, printed once; the old one stops working at once.
-    RotateSecret { id: String },
+    RotateSecret {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
     /// Delete a client and every token it holds.
-    Delete { id: String },
+    Delete {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
 }
 
 #[derive(Args)]
@@ -195,6 +213,7 @@ pub struct ClientAddArgs {
 
 #[derive(Args)]
 pub struct ClientAmendArgs {
+    #[arg(allow_hyphen_values = true)]
     pub id: String,
     #[arg(long)]
     pub name: Option<String>,
@@ -222,11 +241,17 @@ pub enum UserCommand {
     /// List users.
     List,
     /// Show one user (JSON).
-    Get { username: String },
+    Get {
+        #[arg(allow_hyphen_values = true)]
+        username: String,
+    },
     /// Change a user. A new password or --disable ends every session and token of the user.
     Amend(UserAmendArgs),
     /// Delete a user and every token they hold.
-    Delete { username: String },
+    Delete {
+        #[arg(allow_hyphen_values = true)]
+        username: String,
+    },
 }
 
 #[derive(Args)]
@@ -248,6 +273,7 @@ pub struct UserAddArgs {
 
 #[derive(Args)]
 pub struct UserAmendArgs {
+    #[arg(allow_hyphen_values = true)]
     pub username: String,
     /// Read a new password from the first line of standard input.
     #[arg(long, conflicts_with = "password")]

@@ -31,6 +31,25 @@ fn user_add_needs_exactly_one_password_source() {
     assert!(Cli::try_parse_from(["latchkey", "user", "add", "--username", "a", "--password-stdin"]).is_ok());
 }
 
+/// Record ids are base64url and client ids may hold '-', so an id can begin with one; it is still the id,
+/// not an unknown flag, and the flags after it still count.
+#[test]
+fn identifiers_may_begin_with_a_hyphen() {
+    use latchkey_server::cli::{ClientCommand, TokenCommand};
+    let cli = Cli::try_parse_from(["latchkey", "token", "revoke", "-VYr5abc_d"]).unwrap();
+    let Command::Token(TokenCommand::Revoke { id }) = &cli.command else { panic!("token revoke") };
+    assert_eq!(id, "-VYr5abc_d");
+    let cli = Cli::try_parse_from(["latchkey", "token", "amend", "--x-y", "--name", "laptop"]).unwrap();
+    let Command::Token(TokenCommand::Amend { id, name, .. }) = &cli.command else { panic!("token amend") };
+    assert_eq!((id.as_str(), name.as_deref()), ("--x-y", Some("laptop")));
+    let cli = Cli::try_parse_from(["latchkey", "client", "rotate-secret", "-app"]).unwrap();
+    let Command::Client(ClientCommand::RotateSecret { id }) = &cli.command else { panic!("rotate-secret") };
+    assert_eq!(id, "-app");
+    let cli = Cli::try_parse_from(["latchkey", "revoke-user", "-h-"]).unwrap();
+    let Command::RevokeUser { username } = &cli.command else { panic!("revoke-user") };
+    assert_eq!(username, "-h-");
+}
+
 #[test]
 fn public_clients_take_no_secret() {
     let args = [
