@@ -19,6 +19,9 @@ pub const START: i64 = 1_800_000_000;
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const SECRET: &str = "client-secret-0123456789abcdefghijklmn";
 pub const REDIRECT_URI: &str = "https://app.example.com/cb";
+/// RFC 7636 Appendix B: a verifier and its S256 challenge.
+pub const PKCE_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const PKCE_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 pub struct World {
     pub db: TestDatabase,

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{context, world};
-use latchkey_core::testing::{confidential, PASSWORD, REDIRECT_URI, SECRET};
+use latchkey_core::testing::{confidential, PASSWORD, PKCE_CHALLENGE, PKCE_VERIFIER, REDIRECT_URI, SECRET};
 use latchkey_core::Form;
 use latchkey_endpoints::browser::{self, Answer, Decision, LoginError, LoginSubmission, Notice, Reply};
 use latchkey_endpoints::token::ClientRequest;
@@ -22,9 +22,6 @@ on_both_backends!(
     a_request_that_cannot_be_trusted_ends_on_a_page,
 );
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
 fn request() -> Form {
     Form::from_pairs([
         ("response_type", "code"),
@@ -33,7 +30,7 @@ fn request() -> Form {
         ("scope", "openid offline_access latchkey:tokens"),
         ("state", "st-1"),
         ("nonce", "n-1"),
-        ("code_challenge", CHALLENGE),
+        ("code_challenge", PKCE_CHALLENGE),
         ("code_challenge_method", "S256"),
     ])
 }
@@ -117,7 +114,7 @@ async fn a_browser_signs_in_consents_and_its_client_gets_tokens(db: &TestDatabas
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
         ("redirect_uri", REDIRECT_URI),
-        ("code_verifier", VERIFIER),
+        ("code_verifier", PKCE_VERIFIER),
     ]);
     let tokens = latchkey_endpoints::token::token(
         &ctx,

@@ -2,7 +2,7 @@
 //! a request validated and settled, the code issued, then redeemed (RFC 6749 §4.1, RFC 7636).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use latchkey_core::testing::{confidential, World, REDIRECT_URI};
+use latchkey_core::testing::{confidential, World, PKCE_CHALLENGE, PKCE_VERIFIER, REDIRECT_URI};
 use latchkey_core::{ErrorCode, Failure, Form};
 use latchkey_grant_code::authorize::{self, Next};
 use latchkey_grant_code::exchange::{exchange, CodeExchange};
@@ -18,9 +18,6 @@ latchkey_store::on_both_backends!(
     a_redirect_uri_left_out_at_authorization_may_be_left_out_at_the_token_endpoint,
     a_redirect_uri_named_at_authorization_must_be_named_again,
 );
-
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 struct Setup {
     world: World,
@@ -79,7 +76,7 @@ fn full_request() -> Vec<(&'static str, &'static str)> {
         ("redirect_uri", REDIRECT_URI),
         ("scope", "openid offline_access"),
         ("nonce", "n-0S6_WzA2Mj"),
-        ("code_challenge", CHALLENGE),
+        ("code_challenge", PKCE_CHALLENGE),
         ("code_challenge_method", "S256"),
     ]
 }
@@ -124,13 +121,13 @@ fn a_code_is_redeemed_once_with_its_verifier_and_nonce(db: &TestDatabase) {
     let wrong = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX";
     assert_eq!(redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(wrong)), Err(ErrorCode::InvalidGrant));
     assert_eq!(
-        redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(VERIFIER)),
+        redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(PKCE_VERIFIER)),
         Err(ErrorCode::InvalidGrant),
         "spent"
     );
 
     let code = self::code(&setup, &full_request());
-    let tokens = redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(VERIFIER)).unwrap();
+    let tokens = redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(PKCE_VERIFIER)).unwrap();
     assert_eq!(tokens["token_type"], "Bearer");
     assert!(tokens["refresh_token"].as_str().unwrap().starts_with("lk_rt_"), "offline_access was granted");
     let id_token = claims(tokens["id_token"].as_str().unwrap());
@@ -144,20 +141,23 @@ fn a_code_expires_by_the_injected_clock(db: &TestDatabase) {
     let code = code(&setup, &full_request());
     setup.world.advance(60);
     assert_eq!(
-        redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(VERIFIER)),
+        redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(PKCE_VERIFIER)),
         Err(ErrorCode::InvalidGrant)
     );
     let code = self::code(&setup, &full_request());
     setup.world.advance(59);
-    assert!(redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(VERIFIER)).is_ok(), "one second to spare");
+    assert!(
+        redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(PKCE_VERIFIER)).is_ok(),
+        "one second to spare"
+    );
 }
 
 fn a_replayed_code_revokes_what_it_issued(db: &TestDatabase) {
     let setup = setup(db);
     let code = code(&setup, &full_request());
-    let tokens = redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(VERIFIER)).unwrap();
+    let tokens = redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(PKCE_VERIFIER)).unwrap();
     assert_eq!(
-        redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(VERIFIER)),
+        redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(PKCE_VERIFIER)),
         Err(ErrorCode::InvalidGrant)
     );
     let access = SecretHash::of(tokens["access_token"].as_str().unwrap());
@@ -169,11 +169,11 @@ fn another_clients_code_is_refused_without_spending_it(db: &TestDatabase) {
     let setup = setup(db);
     let code = code(&setup, &full_request());
     assert_eq!(
-        redeem(&setup, "other", &code, Some(REDIRECT_URI), Some(VERIFIER)),
+        redeem(&setup, "other", &code, Some(REDIRECT_URI), Some(PKCE_VERIFIER)),
         Err(ErrorCode::InvalidGrant)
     );
     assert!(
-        redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(VERIFIER)).is_ok(),
+        redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(PKCE_VERIFIER)).is_ok(),
         "still good for its client"
     );
 }
@@ -197,9 +197,9 @@ fn a_redirect_uri_left_out_at_authorization_may_be_left_out_at_the_token_endpoin
 fn a_redirect_uri_named_at_authorization_must_be_named_again(db: &TestDatabase) {
     let setup = setup(db);
     let code = code(&setup, &full_request());
-    assert_eq!(redeem(&setup, "app", &code, None, Some(VERIFIER)), Err(ErrorCode::InvalidRequest));
+    assert_eq!(redeem(&setup, "app", &code, None, Some(PKCE_VERIFIER)), Err(ErrorCode::InvalidRequest));
     assert!(
-        redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(VERIFIER)).is_ok(),
+        redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(PKCE_VERIFIER)).is_ok(),
         "refused before it was taken"
     );
 }

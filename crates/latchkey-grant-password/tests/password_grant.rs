@@ -101,7 +101,11 @@ fn the_attempt_is_counted_before_the_hash_and_locks_the_account(db: &TestDatabas
     assert!(sign_in(&world, &legacy, request("alice", PASSWORD, None)).is_ok(), "a lock ends");
 }
 
-fn a_user_disabled_during_the_check_gets_nothing(db: &TestDatabase) {
+/// Alice's right password checked (steps 1 and 2), then `change` made to her, then step 3.
+fn issue_after(
+    db: &TestDatabase,
+    change: impl FnOnce(&World) -> UserChanges,
+) -> Result<TokenResponse, Failure> {
     let (world, legacy) = world(db);
     let now = world.now();
     let check = world
@@ -109,33 +113,30 @@ fn a_user_disabled_during_the_check_gets_nothing(db: &TestDatabase) {
         .ok()
         .unwrap();
     let verified = check.run().unwrap();
-    let alice = Username::parse("alice").unwrap();
-    let disable = UserChanges { disabled: Some(true), ..UserChanges::new(now) };
-    world.store.write(|repo| repo.amend_user(&alice, &disable)).unwrap();
-    let refused = world.step(|repo| {
+    let changes = change(&world);
+    world.store.write(|repo| repo.amend_user(&Username::parse("alice").unwrap(), &changes)).unwrap();
+    world.step(|repo| {
         issue(repo, verified, "192.0.2.1", world.issuer.as_str(), &world.keys, now, &mut rand::rngs::OsRng)
-    });
+    })
+}
+
+fn a_user_disabled_during_the_check_gets_nothing(db: &TestDatabase) {
+    let refused =
+        issue_after(db, |world| UserChanges { disabled: Some(true), ..UserChanges::new(world.now()) });
     assert!(matches!(refused, Err(Failure::Refused(error)) if error.code == ErrorCode::InvalidGrant));
 }
 
 fn a_password_reset_during_the_check_wins(db: &TestDatabase) {
-    let (world, legacy) = world(db);
-    let now = world.now();
-    let check = world
-        .step(|repo| begin(repo, legacy.clone(), request("alice", PASSWORD, None), "192.0.2.1", now))
-        .ok()
-        .unwrap();
-    let verified = check.run().unwrap();
-    let alice = Username::parse("alice").unwrap();
-    let rehashed =
-        latchkey_core::password::hash_password("a brand new passphrase", &mut rand::rngs::OsRng).unwrap();
-    let reset = UserChanges { password_hash: Some(rehashed), ..UserChanges::new(now) };
-    world.store.write(|repo| repo.amend_user(&alice, &reset)).unwrap();
-    let refused = world.step(|repo| {
-        issue(repo, verified, "192.0.2.1", world.issuer.as_str(), &world.keys, now, &mut rand::rngs::OsRng)
+    let refused = issue_after(db, |world| {
+        let rehashed =
+            latchkey_core::password::hash_password("a brand new passphrase", &mut rand::rngs::OsRng).unwrap();
+        UserChanges { password_hash: Some(rehashed), ..UserChanges::new(world.now()) }
     });
     assert!(
         matches!(refused, Err(Failure::Refused(error)) if error.code == ErrorCode::InvalidGrant),
         "the old password no longer counts"
     );
+    let unchanged =
+        issue_after(db, |world| UserChanges { name: Some(None), ..UserChanges::new(world.now()) });
+    assert!(unchanged.is_ok(), "a change that is not the password or the account's state takes nothing away");
 }

@@ -2,8 +2,8 @@
 
 use crate::on_both_backends;
 use crate::support::{
-    authorize_url, redirect_params, tokens_for, tokens_via, Fixture, TestApp, TestDatabase, ADMIN_TOKEN, APP,
-    APP_REDIRECT, LEGACY, OTHER, PASSWORD,
+    authorize_url, redirect_params, status_and_json, tokens_for, tokens_via, Fixture, TestApp, TestDatabase,
+    ADMIN_TOKEN, APP, APP_REDIRECT, LEGACY, OTHER, PASSWORD,
 };
 use latchkey_model::{ClientId, PageRequest, TokenRecord, Username};
 use serde_json::Value;
@@ -229,27 +229,6 @@ async fn admin_revocation_answers_503_when_storage_fails(db: TestDatabase) {
     assert_eq!(revoked["revoked"], 1);
 }
 
-async fn send(
-    fixture: &Fixture,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let request = fixture.app.http.request(method, fixture.url(path)).bearer_auth(ADMIN_TOKEN);
-    match body {
-        Some(body) => request.json(&body),
-        None => request,
-    }
-    .send()
-    .await
-    .unwrap()
-}
-
-async fn status_and_json(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 async fn password_login(fixture: &Fixture, username: &str, password: &str) -> Value {
     fixture
         .token(
@@ -271,19 +250,19 @@ async fn operators_manage_users(db: TestDatabase) {
     use reqwest::Method;
     let fixture = Fixture::new(db).await;
     let (status, carol) = status_and_json(
-        send(&fixture, Method::POST, "/admin/users", Some(serde_json::json!({"username": "carol", "password": "first password", "email": "carol@example.com"}))).await,
+        fixture.admin(Method::POST, "/admin/users", Some(serde_json::json!({"username": "carol", "password": "first password", "email": "carol@example.com"}))).await,
     )
     .await;
     assert_eq!(status, 201, "{carol}");
     assert_eq!(carol["username"], "carol");
     assert!(!carol.to_string().contains("argon2"), "never the hash: {carol}");
-    let again = send(
-        &fixture,
-        Method::POST,
-        "/admin/users",
-        Some(serde_json::json!({"username": "carol", "password": "first password"})),
-    )
-    .await;
+    let again = fixture
+        .admin(
+            Method::POST,
+            "/admin/users",
+            Some(serde_json::json!({"username": "carol", "password": "first password"})),
+        )
+        .await;
     assert_eq!(again.status(), 409);
     for bad in [
         serde_json::json!({"username": "dave", "password": "short"}),
@@ -291,24 +270,20 @@ async fn operators_manage_users(db: TestDatabase) {
         serde_json::json!({"username": "dave", "password": "long enough pw", "role": "admin"}),
     ] {
         assert_eq!(
-            send(&fixture, Method::POST, "/admin/users", Some(bad.clone())).await.status(),
+            fixture.admin(Method::POST, "/admin/users", Some(bad.clone())).await.status(),
             400,
             "{bad}"
         );
     }
-    assert_eq!(send(&fixture, Method::GET, "/admin/users/dave", None).await.status(), 404, "nothing written");
-    let listed = ok_json(send(&fixture, Method::GET, "/admin/users?limit=2", None).await).await;
+    assert_eq!(fixture.admin(Method::GET, "/admin/users/dave", None).await.status(), 404, "nothing written");
+    let listed = ok_json(fixture.admin(Method::GET, "/admin/users?limit=2", None).await).await;
     assert_eq!(listed["users"].as_array().unwrap().len(), 2);
     assert!(listed["next"].is_string(), "alice, bob, carol: a second page");
 
     assert!(password_login(&fixture, "carol", "first password").await["access_token"].is_string());
-    let changed = send(
-        &fixture,
-        Method::PATCH,
-        "/admin/users/carol",
-        Some(serde_json::json!({"password": "second password"})),
-    )
-    .await;
+    let changed = fixture
+        .admin(Method::PATCH, "/admin/users/carol", Some(serde_json::json!({"password": "second password"})))
+        .await;
     assert_eq!(changed.status(), 200);
     assert_eq!(password_login(&fixture, "carol", "first password").await["error"], "invalid_grant");
     let before = password_login(&fixture, "carol", "second password").await;
@@ -316,8 +291,7 @@ async fn operators_manage_users(db: TestDatabase) {
     assert!(fixture.userinfo(access).await["sub"].is_string());
 
     let (status, disabled) = status_and_json(
-        send(&fixture, Method::PATCH, "/admin/users/carol", Some(serde_json::json!({"disabled": true})))
-            .await,
+        fixture.admin(Method::PATCH, "/admin/users/carol", Some(serde_json::json!({"disabled": true}))).await,
     )
     .await;
     assert_eq!((status, disabled["disabled"].clone()), (200, Value::Bool(true)));
@@ -325,9 +299,9 @@ async fn operators_manage_users(db: TestDatabase) {
     assert_eq!(live(&fixture, all_of_user("carol")), 0);
     assert_eq!(password_login(&fixture, "carol", "second password").await["error"], "invalid_grant");
 
-    assert_eq!(send(&fixture, Method::DELETE, "/admin/users/carol", None).await.status(), 204);
-    assert_eq!(send(&fixture, Method::GET, "/admin/users/carol", None).await.status(), 404);
-    assert_eq!(send(&fixture, Method::DELETE, "/admin/users/carol", None).await.status(), 404);
+    assert_eq!(fixture.admin(Method::DELETE, "/admin/users/carol", None).await.status(), 204);
+    assert_eq!(fixture.admin(Method::GET, "/admin/users/carol", None).await.status(), 404);
+    assert_eq!(fixture.admin(Method::DELETE, "/admin/users/carol", None).await.status(), 404);
 }
 
 async fn client_credentials(fixture: &Fixture, id: &str, secret: &str) -> reqwest::Response {
@@ -340,18 +314,18 @@ async fn operators_manage_clients(db: TestDatabase) {
     let new =
         serde_json::json!({"id": "reports", "grantTypes": ["client_credentials"], "scopes": ["api:read"]});
     let (status, created) =
-        status_and_json(send(&fixture, Method::POST, "/admin/clients", Some(new.clone())).await).await;
+        status_and_json(fixture.admin(Method::POST, "/admin/clients", Some(new.clone())).await).await;
     assert_eq!(status, 201, "{created}");
     let secret = created["clientSecret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("lk_cs_"));
-    let shown = send(&fixture, Method::GET, "/admin/clients/reports", None).await.text().await.unwrap();
+    let shown = fixture.admin(Method::GET, "/admin/clients/reports", None).await.text().await.unwrap();
     let shown_json: Value = serde_json::from_str(&shown).unwrap();
     assert!(!shown.contains(&secret) && shown_json.get("clientSecret").is_none(), "once only: {shown}");
     assert_eq!(client_credentials(&fixture, "reports", &secret).await.status(), 200);
-    assert_eq!(send(&fixture, Method::POST, "/admin/clients", Some(new)).await.status(), 409);
+    assert_eq!(fixture.admin(Method::POST, "/admin/clients", Some(new)).await.status(), 409);
 
     let (status, rotated) =
-        status_and_json(send(&fixture, Method::POST, "/admin/clients/reports/secret", None).await).await;
+        status_and_json(fixture.admin(Method::POST, "/admin/clients/reports/secret", None).await).await;
     assert_eq!(status, 200);
     let fresh = rotated["clientSecret"].as_str().unwrap();
     assert_ne!(fresh, secret);
@@ -363,13 +337,13 @@ async fn operators_manage_clients(db: TestDatabase) {
     assert_eq!(client_credentials(&fixture, "reports", fresh).await.status(), 200);
 
     let amended = ok_json(
-        send(
-            &fixture,
-            Method::PATCH,
-            "/admin/clients/reports",
-            Some(serde_json::json!({"scopes": ["api:read", "api:write"], "name": "Reports"})),
-        )
-        .await,
+        fixture
+            .admin(
+                Method::PATCH,
+                "/admin/clients/reports",
+                Some(serde_json::json!({"scopes": ["api:read", "api:write"], "name": "Reports"})),
+            )
+            .await,
     )
     .await;
     assert_eq!(amended["name"], "Reports");
@@ -380,13 +354,13 @@ async fn operators_manage_clients(db: TestDatabase) {
         serde_json::json!({"colour": "blue"}),
     ] {
         assert_eq!(
-            send(&fixture, Method::PATCH, "/admin/clients/reports", Some(bad.clone())).await.status(),
+            fixture.admin(Method::PATCH, "/admin/clients/reports", Some(bad.clone())).await.status(),
             400,
             "{bad}"
         );
     }
     assert_eq!(
-        ok_json(send(&fixture, Method::GET, "/admin/clients/reports", None).await).await["scopes"],
+        ok_json(fixture.admin(Method::GET, "/admin/clients/reports", None).await).await["scopes"],
         serde_json::json!(["api:read", "api:write"]),
         "unchanged by the refusals"
     );
@@ -396,22 +370,18 @@ async fn operators_manage_clients(db: TestDatabase) {
         serde_json::json!({"id": "pub", "public": true, "secret": "x".repeat(40), "grantTypes": ["implicit"]}),
     ] {
         assert_eq!(
-            send(&fixture, Method::POST, "/admin/clients", Some(bad.clone())).await.status(),
+            fixture.admin(Method::POST, "/admin/clients", Some(bad.clone())).await.status(),
             400,
             "{bad}"
         );
     }
-    let listed = ok_json(send(&fixture, Method::GET, "/admin/clients", None).await).await;
+    let listed = ok_json(fixture.admin(Method::GET, "/admin/clients", None).await).await;
     assert!(listed["clients"].as_array().unwrap().iter().any(|c| c["id"] == "reports"));
 
     // The client of users' personal tokens is not the operator's to change or delete.
-    let personal = send(
-        &fixture,
-        Method::POST,
-        "/admin/tokens",
-        Some(serde_json::json!({"username": "alice", "name": "p"})),
-    )
-    .await;
+    let personal = fixture
+        .admin(Method::POST, "/admin/tokens", Some(serde_json::json!({"username": "alice", "name": "p"})))
+        .await;
     let personal: Value = personal.json().await.unwrap();
     for (method, body) in [
         (Method::DELETE, None),
@@ -420,19 +390,20 @@ async fn operators_manage_clients(db: TestDatabase) {
     ] {
         let path =
             if method == Method::POST { "/admin/clients/latchkey/secret" } else { "/admin/clients/latchkey" };
-        assert_eq!(send(&fixture, method.clone(), path, body).await.status(), 400, "{method}");
+        assert_eq!(fixture.admin(method.clone(), path, body).await.status(), 400, "{method}");
     }
     assert_eq!(
         ok_json(
-            send(&fixture, Method::GET, &format!("/admin/tokens/{}", personal["id"].as_str().unwrap()), None)
+            fixture
+                .admin(Method::GET, &format!("/admin/tokens/{}", personal["id"].as_str().unwrap()), None)
                 .await
         )
         .await["type"],
         "personal"
     );
 
-    assert_eq!(send(&fixture, Method::DELETE, "/admin/clients/reports", None).await.status(), 204);
-    assert_eq!(send(&fixture, Method::GET, "/admin/clients/reports", None).await.status(), 404);
+    assert_eq!(fixture.admin(Method::DELETE, "/admin/clients/reports", None).await.status(), 204);
+    assert_eq!(fixture.admin(Method::GET, "/admin/clients/reports", None).await.status(), 404);
     assert_eq!(client_credentials(&fixture, "reports", fresh).await.status(), 401);
 }
 
@@ -441,9 +412,7 @@ async fn operators_list_create_and_end_tokens(db: TestDatabase) {
     let fixture = Fixture::new(db).await;
     tokens_for(&fixture, "openid offline_access").await;
     let (status, personal) = status_and_json(
-        send(
-            &fixture,
-            Method::POST,
+        fixture.admin(Method::POST,
             "/admin/tokens",
             Some(serde_json::json!({"username": "alice", "name": "ops", "scopes": ["openid"], "ttl": 3600})),
         )
@@ -456,13 +425,13 @@ async fn operators_list_create_and_end_tokens(db: TestDatabase) {
         (Value::from("personal"), Value::from("admin"))
     );
     let (status, key) = status_and_json(
-        send(
-            &fixture,
-            Method::POST,
-            "/admin/tokens",
-            Some(serde_json::json!({"clientId": "service", "name": "reporting", "scopes": ["api:read"]})),
-        )
-        .await,
+        fixture
+            .admin(
+                Method::POST,
+                "/admin/tokens",
+                Some(serde_json::json!({"clientId": "service", "name": "reporting", "scopes": ["api:read"]})),
+            )
+            .await,
     )
     .await;
     assert_eq!(status, 201, "{key}");
@@ -474,7 +443,7 @@ async fn operators_list_create_and_end_tokens(db: TestDatabase) {
         serde_json::json!({"clientId": "service", "name": "x", "scopes": ["admin"]}),
     ] {
         assert_eq!(
-            send(&fixture, Method::POST, "/admin/tokens", Some(bad.clone())).await.status(),
+            fixture.admin(Method::POST, "/admin/tokens", Some(bad.clone())).await.status(),
             400,
             "{bad}"
         );
@@ -483,29 +452,29 @@ async fn operators_list_create_and_end_tokens(db: TestDatabase) {
     let kinds = |listing: &Value| -> Vec<String> {
         listing["tokens"].as_array().unwrap().iter().map(|t| t["type"].as_str().unwrap().to_owned()).collect()
     };
-    let all = ok_json(send(&fixture, Method::GET, "/admin/tokens", None).await).await;
+    let all = ok_json(fixture.admin(Method::GET, "/admin/tokens", None).await).await;
     assert_eq!(kinds(&all).len(), 3, "{all}");
     assert_eq!(
-        kinds(&ok_json(send(&fixture, Method::GET, "/admin/tokens?type=personal", None).await).await),
+        kinds(&ok_json(fixture.admin(Method::GET, "/admin/tokens?type=personal", None).await).await),
         ["personal"]
     );
     assert_eq!(
-        kinds(&ok_json(send(&fixture, Method::GET, "/admin/tokens?clientId=service", None).await).await),
+        kinds(&ok_json(fixture.admin(Method::GET, "/admin/tokens?clientId=service", None).await).await),
         ["api-key"]
     );
     assert_eq!(
         kinds(
             &ok_json(
-                send(&fixture, Method::GET, "/admin/tokens?username=alice&type=oauth2-refresh", None).await
+                fixture.admin(Method::GET, "/admin/tokens?username=alice&type=oauth2-refresh", None).await
             )
             .await
         ),
         ["oauth2-refresh"]
     );
-    let first = ok_json(send(&fixture, Method::GET, "/admin/tokens?limit=2", None).await).await;
+    let first = ok_json(fixture.admin(Method::GET, "/admin/tokens?limit=2", None).await).await;
     let cursor = first["next"].as_str().unwrap();
     let second =
-        ok_json(send(&fixture, Method::GET, &format!("/admin/tokens?limit=2&cursor={cursor}"), None).await)
+        ok_json(fixture.admin(Method::GET, &format!("/admin/tokens?limit=2&cursor={cursor}"), None).await)
             .await;
     assert_eq!(kinds(&first).len() + kinds(&second).len(), 3);
     assert!(second["next"].is_null());
@@ -515,31 +484,31 @@ async fn operators_list_create_and_end_tokens(db: TestDatabase) {
         "/admin/tokens?colour=red",
         "/admin/tokens?cursor=%21",
     ] {
-        assert_eq!(send(&fixture, Method::GET, bad, None).await.status(), 400, "{bad}");
+        assert_eq!(fixture.admin(Method::GET, bad, None).await.status(), 400, "{bad}");
     }
 
     let path = format!("/admin/tokens/{}", personal["id"].as_str().unwrap());
     assert_eq!(
         ok_json(
-            send(&fixture, Method::PATCH, &path, Some(serde_json::json!({"name": "ops (rotating)"}))).await
+            fixture.admin(Method::PATCH, &path, Some(serde_json::json!({"name": "ops (rotating)"}))).await
         )
         .await["name"],
         "ops (rotating)"
     );
-    assert_eq!(ok_json(send(&fixture, Method::GET, &path, None).await).await["name"], "ops (rotating)");
+    assert_eq!(ok_json(fixture.admin(Method::GET, &path, None).await).await["name"], "ops (rotating)");
     assert!(fixture.userinfo(personal["token"].as_str().unwrap()).await["sub"].is_string());
-    assert_eq!(send(&fixture, Method::DELETE, &path, None).await.status(), 204);
+    assert_eq!(fixture.admin(Method::DELETE, &path, None).await.status(), 204);
     assert!(fixture.userinfo(personal["token"].as_str().unwrap()).await["sub"].is_null());
     assert_eq!(
-        kinds(&ok_json(send(&fixture, Method::GET, "/admin/tokens?active=false", None).await).await),
+        kinds(&ok_json(fixture.admin(Method::GET, "/admin/tokens?active=false", None).await).await),
         ["personal"]
     );
     assert_eq!(
-        kinds(&ok_json(send(&fixture, Method::GET, "/admin/tokens?active=true", None).await).await).len(),
+        kinds(&ok_json(fixture.admin(Method::GET, "/admin/tokens?active=true", None).await).await).len(),
         2
     );
     assert_eq!(
-        send(&fixture, Method::GET, "/admin/tokens/0123456789abcdef0123456789abcdef", None).await.status(),
+        fixture.admin(Method::GET, "/admin/tokens/0123456789abcdef0123456789abcdef", None).await.status(),
         404
     );
 }

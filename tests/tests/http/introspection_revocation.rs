@@ -13,25 +13,8 @@ on_both_backends!(
     storage_failure_never_revokes_or_issues_quietly,
 );
 
-async fn post(
-    fixture: &Fixture,
-    path: &str,
-    client: (&str, &str),
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    fixture
-        .app
-        .http
-        .post(fixture.url(path))
-        .basic_auth(client.0, Some(client.1))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn introspect(fixture: &Fixture, client: (&str, &str), form: &[(&str, &str)]) -> String {
-    let response = post(fixture, "/introspect", client, form).await;
+    let response = fixture.client_post("/introspect", client, form).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     response.text().await.unwrap()
@@ -92,7 +75,7 @@ async fn anything_not_live_or_not_visible_is_exactly_inactive(db: TestDatabase) 
     let access_token = tokens["access_token"].as_str().unwrap().to_owned();
     let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
     for token in ["lk_at_unknown", "", "x".repeat(5000).as_str()] {
-        let response = post(&fixture, "/introspect", APP, &[("token", token)]).await;
+        let response = fixture.client_post("/introspect", APP, &[("token", token)]).await;
         if token.is_empty() {
             assert_eq!(response.status(), 400, "a missing token is a malformed request");
         } else {
@@ -105,7 +88,7 @@ async fn anything_not_live_or_not_visible_is_exactly_inactive(db: TestDatabase) 
     assert_eq!(introspect(&fixture, APP, &[("token", &access_token)]).await, INACTIVE);
     assert_ne!(introspect(&fixture, APP, &[("token", &refresh_token)]).await, INACTIVE);
     // Revoked.
-    let revoked = post(&fixture, "/revoke", APP, &[("token", &refresh_token)]).await;
+    let revoked = fixture.client_post("/revoke", APP, &[("token", &refresh_token)]).await;
     assert_eq!(revoked.status(), 200);
     assert_eq!(introspect(&fixture, APP, &[("token", &refresh_token)]).await, INACTIVE);
     // A spent refresh token (rotated away) is not active either.
@@ -124,7 +107,7 @@ async fn introspection_needs_an_authenticated_confidential_client(db: TestDataba
         fixture.app.http.post(fixture.url("/introspect")).form(&[("token", token)]).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
     assert_eq!(anonymous.json::<Value>().await.unwrap()["error"], "invalid_client");
-    let wrong = post(&fixture, "/introspect", ("app", "not-the-secret"), &[("token", token)]).await;
+    let wrong = fixture.client_post("/introspect", ("app", "not-the-secret"), &[("token", token)]).await;
     assert_eq!(wrong.status(), 401);
     assert!(wrong.headers().contains_key("www-authenticate"));
     let public = fixture
@@ -157,9 +140,9 @@ async fn revoking_a_refresh_token_ends_its_grant(db: TestDatabase) {
     assert_ne!(introspect(&fixture, APP, &[("token", access_token)]).await, INACTIVE);
 
     // The hint says access token; it is a refresh token and is still found (RFC 7009 §2.1).
-    let response =
-        post(&fixture, "/revoke", APP, &[("token", refresh_token), ("token_type_hint", "access_token")])
-            .await;
+    let response = fixture
+        .client_post("/revoke", APP, &[("token", refresh_token), ("token_type_hint", "access_token")])
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         introspect(&fixture, APP, &[("token", access_token)]).await,
@@ -170,27 +153,27 @@ async fn revoking_a_refresh_token_ends_its_grant(db: TestDatabase) {
         fixture.token(APP, &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)]).await;
     assert_eq!(refreshed.status(), 400);
     // Revoking again, or an unknown token, is still 200; an unsupported kind is said so.
-    assert_eq!(post(&fixture, "/revoke", APP, &[("token", refresh_token)]).await.status(), 200);
-    assert_eq!(post(&fixture, "/revoke", APP, &[("token", "lk_rt_never-issued")]).await.status(), 200);
+    assert_eq!(fixture.client_post("/revoke", APP, &[("token", refresh_token)]).await.status(), 200);
+    assert_eq!(fixture.client_post("/revoke", APP, &[("token", "lk_rt_never-issued")]).await.status(), 200);
     // An ID token is not something that can be revoked, and is said so.
     let id_token = first["id_token"].as_str().unwrap();
-    let unsupported = post(&fixture, "/revoke", APP, &[("token", id_token)]).await;
+    let unsupported = fixture.client_post("/revoke", APP, &[("token", id_token)]).await;
     assert_eq!(unsupported.status(), 400);
     assert_eq!(unsupported.json::<Value>().await.unwrap()["error"], "unsupported_token_type");
 
     // An unknown hint is ignored: the token is still found and revoked (RFC 7009 §2.1).
     let other = tokens_for(&fixture, "openid offline_access").await;
     let refresh_token = other["refresh_token"].as_str().unwrap();
-    let response =
-        post(&fixture, "/revoke", APP, &[("token", refresh_token), ("token_type_hint", "something_else")])
-            .await;
+    let response = fixture
+        .client_post("/revoke", APP, &[("token", refresh_token), ("token_type_hint", "something_else")])
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(introspect(&fixture, APP, &[("token", refresh_token)]).await, INACTIVE);
 
     // Revoking an access token ends it at once.
     let other = tokens_for(&fixture, "openid").await;
     let access_token = other["access_token"].as_str().unwrap();
-    assert_eq!(post(&fixture, "/revoke", APP, &[("token", access_token)]).await.status(), 200);
+    assert_eq!(fixture.client_post("/revoke", APP, &[("token", access_token)]).await.status(), 200);
     let userinfo =
         fixture.app.http.get(fixture.url("/userinfo")).bearer_auth(access_token).send().await.unwrap();
     assert_eq!(userinfo.status(), 401);
@@ -200,7 +183,7 @@ async fn revocation_leaves_other_clients_tokens_alone(db: TestDatabase) {
     let fixture = Fixture::new(db).await;
     let tokens = tokens_for(&fixture, "openid offline_access").await;
     for token in [tokens["access_token"].as_str().unwrap(), tokens["refresh_token"].as_str().unwrap()] {
-        let response = post(&fixture, "/revoke", OTHER, &[("token", token)]).await;
+        let response = fixture.client_post("/revoke", OTHER, &[("token", token)]).await;
         assert_eq!(response.status(), 400);
         assert_eq!(response.json::<Value>().await.unwrap()["error"], "unauthorized_client");
         assert_ne!(introspect(&fixture, APP, &[("token", token)]).await, INACTIVE, "still active");
@@ -224,7 +207,7 @@ async fn storage_failure_never_revokes_or_issues_quietly(db: TestDatabase) {
     let access_token = tokens["access_token"].as_str().unwrap();
     fixture.app.db.execute_sql("ALTER TABLE tokens RENAME TO tokens_away").unwrap();
 
-    let revoke = post(&fixture, "/revoke", APP, &[("token", access_token)]).await;
+    let revoke = fixture.client_post("/revoke", APP, &[("token", access_token)]).await;
     assert_eq!(revoke.status(), 503, "never 200 when nothing was revoked (RFC 7009 §2.2.1)");
     assert_eq!(revoke.json::<Value>().await.unwrap()["error"], "temporarily_unavailable");
     let issue = fixture.token(SERVICE, &[("grant_type", "client_credentials")]).await;

@@ -14,21 +14,6 @@ on_both_backends!(
     bad_input_is_refused_with_400_and_nothing_is_written,
 );
 
-async fn call(
-    fixture: &Fixture,
-    method: reqwest::Method,
-    path: &str,
-    bearer: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let request = fixture.app.http.request(method, fixture.url(path)).bearer_auth(bearer);
-    let request = match body {
-        Some(body) => request.json(&body),
-        None => request,
-    };
-    request.send().await.unwrap()
-}
-
 /// With a refresh token (14 days), so new tokens may live that long.
 async fn alice(fixture: &Fixture) -> String {
     tokens_for(fixture, "openid profile api:read offline_access latchkey:tokens").await["access_token"]
@@ -38,19 +23,19 @@ async fn alice(fixture: &Fixture) -> String {
 }
 
 async fn create(fixture: &Fixture, bearer: &str, body: Value) -> Value {
-    let response = call(fixture, reqwest::Method::POST, "/api/tokens", bearer, Some(body)).await;
+    let response = fixture.call(reqwest::Method::POST, "/api/tokens", bearer, Some(body)).await;
     assert_eq!(response.status(), 201);
     response.json().await.unwrap()
 }
 
 async fn list(fixture: &Fixture, bearer: &str) -> Vec<Value> {
-    let response = call(fixture, reqwest::Method::GET, "/api/tokens", bearer, None).await;
+    let response = fixture.call(reqwest::Method::GET, "/api/tokens", bearer, None).await;
     assert_eq!(response.status(), 200);
     response.json::<Value>().await.unwrap()["tokens"].as_array().unwrap().clone()
 }
 
 async fn view(fixture: &Fixture, bearer: &str, id: &str) -> reqwest::Response {
-    call(fixture, reqwest::Method::GET, &format!("/api/tokens/{id}"), bearer, None).await
+    fixture.call(reqwest::Method::GET, &format!("/api/tokens/{id}"), bearer, None).await
 }
 
 async fn the_secret_is_shown_once_and_works_like_an_access_token(db: TestDatabase) {
@@ -163,9 +148,9 @@ async fn deleting_current_ends_the_very_token(db: TestDatabase) {
     let one_off =
         create(&fixture, &bearer, json!({"name": "one-off", "scopes": ["openid", "latchkey:tokens"]})).await;
     let secret = one_off["token"].as_str().unwrap().to_owned();
-    let deleted = call(&fixture, reqwest::Method::DELETE, "/api/tokens/current", &secret, None).await;
+    let deleted = fixture.call(reqwest::Method::DELETE, "/api/tokens/current", &secret, None).await;
     assert_eq!(deleted.status(), 204);
-    let next = call(&fixture, reqwest::Method::GET, "/api/tokens", &secret, None).await;
+    let next = fixture.call(reqwest::Method::GET, "/api/tokens", &secret, None).await;
     assert_eq!(next.status(), 401, "the very next request");
     assert!(next.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
     assert!(fixture.userinfo(&secret).await["sub"].is_null());
@@ -173,7 +158,7 @@ async fn deleting_current_ends_the_very_token(db: TestDatabase) {
     let other = create(&fixture, &bearer, json!({"name": "two"})).await;
     let id = other["id"].as_str().unwrap();
     assert_eq!(
-        call(&fixture, reqwest::Method::DELETE, &format!("/api/tokens/{id}"), &bearer, None).await.status(),
+        fixture.call(reqwest::Method::DELETE, &format!("/api/tokens/{id}"), &bearer, None).await.status(),
         204
     );
     assert!(fixture.userinfo(other["token"].as_str().unwrap()).await["sub"].is_null());
@@ -203,10 +188,10 @@ async fn a_user_cannot_see_or_touch_another_users_tokens(db: TestDatabase) {
     let bob = bob["access_token"].as_str().unwrap();
     let path = format!("/api/tokens/{id}");
     for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
-        let response = call(&fixture, method.clone(), &path, bob, None).await;
+        let response = fixture.call(method.clone(), &path, bob, None).await;
         assert_eq!(response.status(), 404, "{method}: as if it did not exist");
     }
-    let patch = call(&fixture, reqwest::Method::PATCH, &path, bob, Some(json!({"name": "mine now"}))).await;
+    let patch = fixture.call(reqwest::Method::PATCH, &path, bob, Some(json!({"name": "mine now"}))).await;
     assert_eq!(patch.status(), 404);
     assert!(list(&fixture, bob).await.iter().all(|token| token["username"] == "bob"));
     assert_eq!(
@@ -216,7 +201,7 @@ async fn a_user_cannot_see_or_touch_another_users_tokens(db: TestDatabase) {
     );
     assert!(fixture.userinfo(created["token"].as_str().unwrap()).await["sub"].is_string(), "still works");
     for unknown in ["/api/tokens/0123456789abcdef0123456789abcdef", "/api/tokens/not-an-id"] {
-        assert_eq!(call(&fixture, reqwest::Method::GET, unknown, &bearer, None).await.status(), 404);
+        assert_eq!(fixture.call(reqwest::Method::GET, unknown, &bearer, None).await.status(), 404);
     }
 }
 
@@ -239,8 +224,7 @@ async fn bad_input_is_refused_with_400_and_nothing_is_written(db: TestDatabase) 
         json!({"name": "x", "data": {"big": "x".repeat(5000)}}),
         json!({"scopes": ["openid"]}),
     ] {
-        let response =
-            call(&fixture, reqwest::Method::POST, "/api/tokens", &bearer, Some(body.clone())).await;
+        let response = fixture.call(reqwest::Method::POST, "/api/tokens", &bearer, Some(body.clone())).await;
         assert_eq!(response.status(), 400, "{body}");
         let error: Value = response.json().await.unwrap();
         assert_eq!(error["error"], "invalid_request", "{body}");
@@ -272,17 +256,12 @@ async fn bad_input_is_refused_with_400_and_nothing_is_written(db: TestDatabase) 
     let created = create(&fixture, &bearer, json!({"name": "keep me"})).await;
     let path = format!("/api/tokens/{}", created["id"].as_str().unwrap());
     for body in [json!({"name": "y", "extra": 1}), json!({"name": "y".repeat(101)}), json!({"data": 5})] {
-        let response = call(&fixture, reqwest::Method::PATCH, &path, &bearer, Some(body.clone())).await;
+        let response = fixture.call(reqwest::Method::PATCH, &path, &bearer, Some(body.clone())).await;
         assert_eq!(response.status(), 400, "{body}");
     }
-    let renamed = call(
-        &fixture,
-        reqwest::Method::PATCH,
-        &path,
-        &bearer,
-        Some(json!({"name": "renamed", "data": {"k": 1}})),
-    )
-    .await;
+    let renamed = fixture
+        .call(reqwest::Method::PATCH, &path, &bearer, Some(json!({"name": "renamed", "data": {"k": 1}})))
+        .await;
     assert_eq!(renamed.status(), 200);
     let shown: Value = view(&fixture, &bearer, created["id"].as_str().unwrap()).await.json().await.unwrap();
     assert_eq!((shown["name"].clone(), shown["data"].clone()), (json!("renamed"), json!({"k": 1})));
@@ -290,8 +269,7 @@ async fn bad_input_is_refused_with_400_and_nothing_is_written(db: TestDatabase) 
     let anonymous = fixture.app.http.get(fixture.url("/api/tokens")).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
     assert!(anonymous.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
-    let paged =
-        call(&fixture, reqwest::Method::GET, "/api/tokens?limit=1&cursor=%21%21", &bearer, None).await;
+    let paged = fixture.call(reqwest::Method::GET, "/api/tokens?limit=1&cursor=%21%21", &bearer, None).await;
     assert_eq!(paged.status(), 400, "a cursor this server did not make");
 }
 
@@ -300,7 +278,7 @@ async fn a_token_without_the_manage_scope_is_refused(db: TestDatabase) {
     // An ordinary client's access token must not become a personal token that never expires.
     let ordinary = tokens_for(&fixture, "openid profile").await["access_token"].as_str().unwrap().to_owned();
     for (method, path) in [(reqwest::Method::GET, "/api/tokens"), (reqwest::Method::POST, "/api/tokens")] {
-        let response = call(&fixture, method, path, &ordinary, Some(json!({"name": "escalate"}))).await;
+        let response = fixture.call(method, path, &ordinary, Some(json!({"name": "escalate"}))).await;
         assert_eq!(response.status(), 403);
         assert_eq!(response.json::<Value>().await.unwrap()["error"], "insufficient_scope");
     }

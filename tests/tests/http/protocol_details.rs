@@ -82,30 +82,10 @@ async fn error_descriptions_hold_only_what_rfc_6749_allows(db: TestDatabase) {
     assert!(allowed(&params["error_description"]), "{:?}", params["error_description"]);
 }
 
-/// The raw bytes of the `state` parameter of a redirect (percent-decoding, `+` as space).
+/// The raw bytes of the `state` parameter of a redirect.
 fn state_bytes(location: &str) -> Vec<u8> {
     let query = location.split_once(['?', '#']).unwrap().1;
-    let value = query.split('&').find_map(|pair| pair.strip_prefix("state=")).unwrap();
-    let bytes = value.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                out.push(u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap(), 16).unwrap());
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            byte => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    out
+    latchkey_core::Form::parse(query.as_bytes()).single_bytes("state").unwrap().unwrap().to_vec()
 }
 
 async fn state_comes_back_byte_for_byte(db: TestDatabase) {
