@@ -4,13 +4,15 @@
 //! ID token: another transaction). Argon2id is not part of it: the user signed in before.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use latchkey_core::client_auth::PresentedCredentials;
 use latchkey_core::testing::{confidential, World, PKCE_CHALLENGE, PKCE_VERIFIER, REDIRECT_URI, SECRET};
 use latchkey_core::Form;
 use latchkey_endpoints::browser::{self, Answer};
 use latchkey_endpoints::token::{self, ClientRequest};
-use latchkey_endpoints::{Context, SigningKeys};
 
 fn code_flow(c: &mut Criterion) {
     let world = World::sqlite();
@@ -22,13 +24,7 @@ fn code_flow(c: &mut Criterion) {
     world.user("alice");
     world.consent("alice", &client, "openid profile offline_access");
     let (session, _) = world.signed_in("alice");
-    let ctx = Context::new(
-        world.store.clone(),
-        world.issuer.clone(),
-        world.clock.clone(),
-        SigningKeys::new(world.kek.clone()),
-    );
-    ctx.keys.reload(&ctx.store, ctx.now()).unwrap();
+    let ctx = common::context(&world);
     let request = Form::from_pairs([
         ("response_type", "code"),
         ("client_id", "app"),
