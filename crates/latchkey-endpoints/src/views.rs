@@ -188,6 +188,24 @@ pub trait Row {
     fn cells(&self) -> Vec<String>;
 }
 
+/// Views as a text table: the header, then a line per view, columns padded to their widest cell and two
+/// spaces apart, nothing trailing.
+pub fn table<T: Row>(views: &[T]) -> String {
+    let header: Vec<String> = T::HEADER.iter().map(|cell| (*cell).to_owned()).collect();
+    let rows: Vec<Vec<String>> = std::iter::once(header).chain(views.iter().map(Row::cells)).collect();
+    let mut widths = vec![0; T::HEADER.len()];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |row: &Vec<String>| {
+        let padded: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        padded.join("  ").trim_end().to_owned() + "\n"
+    };
+    rows.iter().map(line).collect()
+}
+
 fn or_dash(text: &Option<String>) -> String {
     text.clone().unwrap_or_else(|| "-".to_owned())
 }
@@ -237,5 +255,26 @@ impl Row for TokenView {
             minute(self.active_at),
             minute(self.expires_at),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{table, Row};
+
+    struct Pair(&'static str, &'static str);
+
+    impl Row for Pair {
+        const HEADER: &'static [&'static str] = &["ID", "NAME"];
+        fn cells(&self) -> Vec<String> {
+            vec![self.0.to_owned(), self.1.to_owned()]
+        }
+    }
+
+    #[test]
+    fn columns_line_up_on_the_widest_cell_and_nothing_trails() {
+        let text = table(&[Pair("a", "laptop"), Pair("ümlaut", "")]);
+        assert_eq!(text, "ID      NAME\na       laptop\nümlaut\n");
+        assert_eq!(table::<Pair>(&[]), "ID  NAME\n");
     }
 }

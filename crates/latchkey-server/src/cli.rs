@@ -53,20 +53,29 @@ pub enum Command {
     Keys(KeysCommand),
     /// Revoke every token of a user (access and refresh tokens, unredeemed codes) and end their browser
     /// sessions; prints how many token records were revoked.
-    RevokeUser {
-        /// The user's name.
-        #[arg(allow_hyphen_values = true)]
-        username: String,
-    },
+    RevokeUser(Username),
     /// Personal tokens and API keys, and the tokens of users and clients.
     #[command(subcommand)]
     Token(TokenCommand),
     /// Revoke every token of a client (an app reset); prints how many token records were revoked.
-    RevokeClient {
-        /// The client's id.
-        #[arg(allow_hyphen_values = true)]
-        client_id: String,
-    },
+    RevokeClient(Id),
+}
+
+/// The record, client or token a command acts on. Record ids are base64url and client ids may hold '-', so
+/// an id may begin with one and is still an id, not a flag.
+#[derive(Args)]
+pub struct Id {
+    /// The id, as `list` shows it (it may begin with '-').
+    #[arg(allow_hyphen_values = true)]
+    pub id: String,
+}
+
+/// The user a command acts on.
+#[derive(Args)]
+pub struct Username {
+    /// The user's name.
+    #[arg(allow_hyphen_values = true)]
+    pub username: String,
 }
 
 #[derive(Subcommand)]
@@ -108,10 +117,7 @@ pub enum TokenCommand {
         client: Option<String>,
     },
     /// Show one token (JSON).
-    Get {
-        #[arg(allow_hyphen_values = true)]
-        id: String,
-    },
+    Get(Id),
     /// Rename a token or replace its custom data.
     Amend {
         #[arg(allow_hyphen_values = true)]
@@ -123,10 +129,7 @@ pub enum TokenCommand {
         data: Option<String>,
     },
     /// Revoke one token by its id (a refresh token takes its whole grant with it).
-    Revoke {
-        #[arg(allow_hyphen_values = true)]
-        id: String,
-    },
+    Revoke(Id),
 }
 
 #[derive(Args)]
@@ -156,22 +159,13 @@ pub enum ClientCommand {
     /// List registered clients.
     List,
     /// Show one client (JSON).
-    Get {
-        #[arg(allow_hyphen_values = true)]
-        id: String,
-    },
+    Get(Id),
     /// Change a client's registration; lists given replace the registered ones.
     Amend(ClientAmendArgs),
     /// Give a client a new generated secret, printed once; the old one stops working at once.
-    RotateSecret {
-        #[arg(allow_hyphen_values = true)]
-        id: String,
-    },
+    RotateSecret(Id),
     /// Delete a client and every token it holds.
-    Delete {
-        #[arg(allow_hyphen_values = true)]
-        id: String,
-    },
+    Delete(Id),
 }
 
 #[derive(Args)]
@@ -241,17 +235,11 @@ pub enum UserCommand {
     /// List users.
     List,
     /// Show one user (JSON).
-    Get {
-        #[arg(allow_hyphen_values = true)]
-        username: String,
-    },
+    Get(Username),
     /// Change a user. A new password or --disable ends every session and token of the user.
     Amend(UserAmendArgs),
     /// Delete a user and every token they hold.
-    Delete {
-        #[arg(allow_hyphen_values = true)]
-        username: String,
-    },
+    Delete(Username),
 }
 
 #[derive(Args)]
@@ -306,29 +294,29 @@ impl Command {
                 return None
             }
             Command::Keys(KeysCommand::Rotate { .. }) => Operation::RotateKeys,
-            Command::RevokeUser { .. } => Operation::RevokeUser,
-            Command::RevokeClient { .. } => Operation::RevokeClient,
+            Command::RevokeUser(_) => Operation::RevokeUser,
+            Command::RevokeClient(_) => Operation::RevokeClient,
             Command::User(user) => match user {
                 UserCommand::Add(_) => Operation::CreateUser,
                 UserCommand::List => Operation::ListUsers,
-                UserCommand::Get { .. } => Operation::GetUser,
+                UserCommand::Get(_) => Operation::GetUser,
                 UserCommand::Amend(_) => Operation::AmendUser,
-                UserCommand::Delete { .. } => Operation::DeleteUser,
+                UserCommand::Delete(_) => Operation::DeleteUser,
             },
             Command::Client(client) => match client {
                 ClientCommand::Add(_) => Operation::CreateClient,
                 ClientCommand::List => Operation::ListClients,
-                ClientCommand::Get { .. } => Operation::GetClient,
+                ClientCommand::Get(_) => Operation::GetClient,
                 ClientCommand::Amend(_) => Operation::AmendClient,
-                ClientCommand::RotateSecret { .. } => Operation::RotateClientSecret,
-                ClientCommand::Delete { .. } => Operation::DeleteClient,
+                ClientCommand::RotateSecret(_) => Operation::RotateClientSecret,
+                ClientCommand::Delete(_) => Operation::DeleteClient,
             },
             Command::Token(token) => match token {
                 TokenCommand::Create(_) => Operation::CreateToken,
                 TokenCommand::List { .. } => Operation::ListTokens,
-                TokenCommand::Get { .. } => Operation::GetToken,
+                TokenCommand::Get(_) => Operation::GetToken,
                 TokenCommand::Amend { .. } => Operation::AmendToken,
-                TokenCommand::Revoke { .. } => Operation::RevokeToken,
+                TokenCommand::Revoke(_) => Operation::RevokeToken,
             },
         })
     }

@@ -2,14 +2,14 @@
 //! (`latchkey_endpoints::operations`, the same the admin API runs), runs it, and prints the answer.
 
 use crate::cli::{
-    ClientAddArgs, ClientAmendArgs, ClientCommand, Command, KeysCommand, TokenCommand, UserAmendArgs,
-    UserCommand,
+    ClientAddArgs, ClientAmendArgs, ClientCommand, Command, Id, KeysCommand, TokenCommand, UserAmendArgs,
+    UserCommand, Username,
 };
 use crate::config::Config;
 use latchkey_core::personal::Origin;
 use latchkey_core::{Clock, SystemClock};
 use latchkey_endpoints::operations::{self, clients, tokens, users};
-use latchkey_endpoints::views::{Listing, Row};
+use latchkey_endpoints::views::{self, Listing, Row};
 use latchkey_endpoints::{ApiError, Context, SigningKeys};
 use latchkey_model::PageRequest;
 use latchkey_store::{Store, StoreError};
@@ -71,22 +71,7 @@ where
     Fut: std::future::Future<Output = Result<Listing<T>, ApiError>>,
 {
     let items = operations::every_page(list).await.map_err(refused("listing"))?;
-    let rows: Vec<Vec<String>> = items.iter().map(Row::cells).collect();
-    let mut widths: Vec<usize> = T::HEADER.iter().map(|h| h.chars().count()).collect();
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        padded.join("  ").trim_end().to_owned()
-    };
-    writeln!(out, "{}", line(T::HEADER.to_vec()))?;
-    for row in &rows {
-        writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
-    }
-    Ok(())
+    Ok(write!(out, "{}", views::table(&items))?)
 }
 
 /// Runs an operator command; `serve` is not one.
@@ -130,7 +115,7 @@ async fn execute(
             writeln!(out, "signing keys rotated; published key ids: {}", kids.join(" "))?;
             Ok(writeln!(out, "running servers pick the new keys up within a minute")?)
         }
-        Command::RevokeUser { username } => {
+        Command::RevokeUser(Username { username }) => {
             let revoked = users::revoke_user(&plain(config)?, &username).await;
             let revoked = revoked.map_err(refused(&format!("user {username}")))?;
             if revoked.sessions > 0 {
@@ -138,7 +123,7 @@ async fn execute(
             }
             Ok(writeln!(out, "{}", revoked.revoked)?)
         }
-        Command::RevokeClient { client_id } => {
+        Command::RevokeClient(Id { id: client_id }) => {
             let revoked = clients::revoke_client(&plain(config)?, &client_id).await;
             Ok(writeln!(out, "{}", revoked.map_err(refused(&format!("client {client_id}")))?)?)
         }
@@ -172,39 +157,29 @@ async fn user(
             let ctx = plain(config)?;
             table(out, |page| users::list_users(&ctx, page)).await
         }
-        UserCommand::Get { username } => {
+        UserCommand::Get(Username { username }) => {
             let found = users::get_user(&plain(config)?, &username).await;
             print_json(out, &found.map_err(refused(&format!("user {username}")))?)
         }
         UserCommand::Amend(args) => {
-            let UserAmendArgs {
-                username,
-                password_stdin,
-                password,
-                email,
-                no_email,
-                name,
-                no_name,
-                disable,
-                enable,
-            } = args;
+            let UserAmendArgs { username, password_stdin, password, email, name, .. } = args;
             let password = match (password, password_stdin) {
                 (Some(password), _) => Some(password),
                 (None, true) => Some(read_password(stdin)?),
                 (None, false) => None,
             };
             let text = |value: Option<String>, clear: bool| if clear { Some(None) } else { value.map(Some) };
-            let disabled = (disable || enable).then_some(disable);
+            let disabled = (args.disable || args.enable).then_some(args.disable);
             let amendment = users::UserAmendment {
                 password,
-                email: text(email, no_email),
-                name: text(name, no_name),
+                email: text(email, args.no_email),
+                name: text(name, args.no_name),
                 disabled,
             };
             let amended = users::amend_user(&plain(config)?, &username, amendment).await;
             print_json(out, &amended.map_err(refused(&format!("user {username}")))?)
         }
-        UserCommand::Delete { username } => {
+        UserCommand::Delete(Username { username }) => {
             let what = format!("user {username}");
             users::delete_user(&plain(config)?, &username).await.map_err(refused(&what))?;
             Ok(writeln!(out, "{what} deleted")?)
@@ -219,7 +194,7 @@ async fn client(command: ClientCommand, config: &Config, out: &mut impl Write) -
             let ctx = plain(config)?;
             table(out, |page| clients::list_clients(&ctx, page)).await
         }
-        ClientCommand::Get { id } => print_json(
+        ClientCommand::Get(Id { id }) => print_json(
             out,
             &clients::get_client(&plain(config)?, &id).await.map_err(refused(&format!("client {id}")))?,
         ),
@@ -239,14 +214,14 @@ async fn client(command: ClientCommand, config: &Config, out: &mut impl Write) -
             let amended = clients::amend_client(&plain(config)?, &id, amendment).await;
             print_json(out, &amended.map_err(refused(&format!("client {id}")))?)
         }
-        ClientCommand::RotateSecret { id } => {
+        ClientCommand::RotateSecret(Id { id }) => {
             let rotated = clients::rotate_client_secret(&plain(config)?, &id).await;
             if let Some(secret) = rotated.map_err(refused(&format!("client {id}")))?.client_secret {
                 writeln!(out, "client_secret: {}", secret.expose())?;
             }
             Ok(writeln!(out, "The old secret no longer works; the new one is shown only now.")?)
         }
-        ClientCommand::Delete { id } => {
+        ClientCommand::Delete(Id { id }) => {
             let what = format!("client {id}");
             clients::delete_client(&plain(config)?, &id).await.map_err(refused(&what))?;
             Ok(writeln!(out, "{what} deleted")?)
@@ -320,7 +295,7 @@ async fn token(command: TokenCommand, ctx: &Context, out: &mut impl Write) -> Re
             })
             .await
         }
-        TokenCommand::Get { id } => {
+        TokenCommand::Get(Id { id }) => {
             print_json(out, &tokens::get_token(ctx, &id).await.map_err(refused(&format!("token {id}")))?)
         }
         TokenCommand::Amend { id, name, data } => {
@@ -331,7 +306,7 @@ async fn token(command: TokenCommand, ctx: &Context, out: &mut impl Write) -> Re
             let amended = tokens::amend_token(ctx, &id, tokens::TokenAmendment { name, data }).await;
             print_json(out, &amended.map_err(refused(&format!("token {id}")))?)
         }
-        TokenCommand::Revoke { id } => {
+        TokenCommand::Revoke(Id { id }) => {
             let revoked = tokens::revoke_token(ctx, &id).await.map_err(refused(&format!("token {id}")))?;
             Ok(writeln!(out, "{revoked}")?)
         }

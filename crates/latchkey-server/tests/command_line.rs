@@ -35,18 +35,20 @@ fn user_add_needs_exactly_one_password_source() {
 /// not an unknown flag, and the flags after it still count.
 #[test]
 fn identifiers_may_begin_with_a_hyphen() {
-    use latchkey_server::cli::{ClientCommand, TokenCommand};
+    use latchkey_server::cli::{ClientCommand, Id, TokenCommand, Username};
     let cli = Cli::try_parse_from(["latchkey", "token", "revoke", "-VYr5abc_d"]).unwrap();
-    let Command::Token(TokenCommand::Revoke { id }) = &cli.command else { panic!("token revoke") };
+    let Command::Token(TokenCommand::Revoke(Id { id })) = &cli.command else { panic!("token revoke") };
     assert_eq!(id, "-VYr5abc_d");
     let cli = Cli::try_parse_from(["latchkey", "token", "amend", "--x-y", "--name", "laptop"]).unwrap();
     let Command::Token(TokenCommand::Amend { id, name, .. }) = &cli.command else { panic!("token amend") };
     assert_eq!((id.as_str(), name.as_deref()), ("--x-y", Some("laptop")));
     let cli = Cli::try_parse_from(["latchkey", "client", "rotate-secret", "-app"]).unwrap();
-    let Command::Client(ClientCommand::RotateSecret { id }) = &cli.command else { panic!("rotate-secret") };
+    let Command::Client(ClientCommand::RotateSecret(Id { id })) = &cli.command else {
+        panic!("rotate-secret")
+    };
     assert_eq!(id, "-app");
     let cli = Cli::try_parse_from(["latchkey", "revoke-user", "-h-"]).unwrap();
-    let Command::RevokeUser { username } = &cli.command else { panic!("revoke-user") };
+    let Command::RevokeUser(Username { username }) = &cli.command else { panic!("revoke-user") };
     assert_eq!(username, "-h-");
 }
 
