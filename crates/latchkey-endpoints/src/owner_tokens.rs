@@ -20,7 +20,7 @@ pub async fn authenticate(ctx: &Context, token: String) -> Result<Caller, ApiErr
         authenticate_bearer(repo, &token, Requirement { scope: MANAGE_SCOPE }, now)
     })
     .await?;
-    note_use(ctx, caller.record.id.clone(), caller.record.active_at, now).await;
+    note_use(ctx, caller.record.id.clone(), caller.record.active_at, now);
     Ok(caller)
 }
 

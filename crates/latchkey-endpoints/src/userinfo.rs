@@ -14,6 +14,6 @@ pub async fn userinfo(ctx: &Context, token: String) -> Outcome<Map<String, Value
         authenticate_bearer(repo, &token, Requirement { scope: "openid" }, now)
     })
     .await?;
-    note_use(ctx, caller.record.id.clone(), caller.record.active_at, now).await;
+    note_use(ctx, caller.record.id.clone(), caller.record.active_at, now);
     Ok(user_claims(&caller.user, &caller.scope))
 }

@@ -48,6 +48,7 @@ pub struct RunningServer {
     issuer: Issuer,
     handle: ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    store: Store,
 }
 
 impl RunningServer {
@@ -64,15 +65,23 @@ impl RunningServer {
         &self.issuer
     }
 
-    /// Runs until the server stops (on SIGINT/SIGTERM, or [`RunningServer::stop`] from elsewhere).
+    /// Runs until the server stops (on SIGINT/SIGTERM, or [`RunningServer::stop`] from elsewhere), then
+    /// waits for the writes its requests left behind (a token's last use), so that none is lost.
     pub async fn wait(self) -> std::io::Result<()> {
-        self.task.await.map_err(std::io::Error::other)?
+        let stopped = self.task.await.map_err(std::io::Error::other);
+        self.store.settle().await;
+        stopped?
     }
 
     /// Stops accepting, lets requests in flight finish, and waits for the end.
     pub async fn stop(self) -> std::io::Result<()> {
         self.handle.stop(true).await;
         self.wait().await
+    }
+
+    /// Waits until the writes requests answered so far left behind (a token's last use) have committed.
+    pub async fn settle(&self) {
+        self.store.settle().await;
     }
 }
 
@@ -120,7 +129,7 @@ pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
     if let Some(interval) = config.janitor_interval() {
         tokio::spawn(background::sweep(state.ctx.clone(), interval));
     }
-    start(state, listener)
+    start(state, listener, config.database_max_connections)
 }
 
 /// The demo's credentials, shown once on standard output (never in the log): they are stored as hashes.
@@ -138,10 +147,17 @@ fn print_demo(seeded: &Seeded, out: &mut impl std::io::Write) -> std::io::Result
     writeln!(out, "  code_verifier: {code_verifier}")
 }
 
-fn start(state: web::Data<AppState>, listener: TcpListener) -> Result<RunningServer, StartError> {
-    let issuer = state.ctx.issuer.clone();
+fn start(
+    state: web::Data<AppState>,
+    listener: TcpListener,
+    database_connections: u32,
+) -> Result<RunningServer, StartError> {
+    let (issuer, store) = (state.ctx.issuer.clone(), state.ctx.store.clone());
     let addr = listener.local_addr().map_err(|source| StartError::Bind { bind: String::new(), source })?;
     let https = issuer.is_https();
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let blocking_threads =
+        usize::try_from(database_connections).unwrap_or(usize::MAX).div_ceil(workers).max(2);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -152,10 +168,14 @@ fn start(state: web::Data<AppState>, listener: TcpListener) -> Result<RunningSer
             .wrap(middleware::security_headers(https))
             .wrap(from_fn(middleware::log_request))
     })
+    .workers(workers)
+    // Storage calls block; each worker's threads for them are as many as its share of the database's
+    // connections, since more could only wait for one. Under load the thread count stays steady.
+    .worker_max_blocking_threads(blocking_threads)
     .listen(listener)
     .map_err(|source| StartError::Bind { bind: addr.to_string(), source })?
     .run();
     let handle = server.handle();
     let task = tokio::spawn(server);
-    Ok(RunningServer { addr, issuer, handle, task })
+    Ok(RunningServer { addr, issuer, handle, task, store })
 }

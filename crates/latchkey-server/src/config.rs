@@ -270,6 +270,7 @@ impl Config {
             max_connections: self.database_max_connections,
             connect_timeout: Duration::from_millis(self.database_connect_timeout_ms),
             sqlite_busy_timeout: Duration::from_millis(self.sqlite_busy_timeout_ms),
+            sqlite_max_pages: None,
         }
     }
 

@@ -12,15 +12,19 @@ pub enum AnyConnection {
     Sqlite(SqliteConnection),
 }
 
-pub(crate) fn connect(url: &DatabaseUrl, sqlite_busy_timeout: Duration) -> Result<AnyConnection, StoreError> {
+pub(crate) fn connect(
+    url: &DatabaseUrl,
+    sqlite_busy_timeout: Duration,
+    sqlite_max_pages: Option<u32>,
+) -> Result<AnyConnection, StoreError> {
     match url {
         DatabaseUrl::Postgres(url) => Ok(AnyConnection::Postgresql(PgConnection::establish(url)?)),
-        DatabaseUrl::SqliteFile(path) => sqlite(path, sqlite_busy_timeout),
-        DatabaseUrl::SqliteMemory => sqlite(":memory:", sqlite_busy_timeout),
+        DatabaseUrl::SqliteFile(path) => sqlite(path, sqlite_busy_timeout, sqlite_max_pages),
+        DatabaseUrl::SqliteMemory => sqlite(":memory:", sqlite_busy_timeout, sqlite_max_pages),
     }
 }
 
-fn sqlite(path: &str, busy_timeout: Duration) -> Result<AnyConnection, StoreError> {
+fn sqlite(path: &str, busy_timeout: Duration, max_pages: Option<u32>) -> Result<AnyConnection, StoreError> {
     let mut conn = SqliteConnection::establish(path)?;
     // WAL lets readers proceed while one writer commits; synchronous=NORMAL is durable across process crashes
     // in WAL mode (only an OS crash can lose the last commits); the busy timeout turns lock contention into a
@@ -30,5 +34,8 @@ fn sqlite(path: &str, busy_timeout: Duration) -> Result<AnyConnection, StoreErro
         busy_timeout.as_millis()
     );
     conn.batch_execute(&pragmas)?;
+    if let Some(pages) = max_pages {
+        conn.batch_execute(&format!("PRAGMA max_page_count = {pages};"))?;
+    }
     Ok(AnyConnection::Sqlite(conn))
 }

@@ -25,6 +25,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database itself failed (as opposed to this piece of work being refused): a failure no
+    /// transaction that saw it can commit past.
+    pub fn is_storage_failure(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+
     pub(crate) fn corrupt(what: &str, error: impl std::fmt::Display) -> Self {
         StoreError::Corrupt(format!("{what}: {error}"))
     }

@@ -5,8 +5,10 @@
 //! one flow step is one transaction. Diesel calls block, so async callers go through [`Store::read_async`]
 //! and [`Store::write_async`], which run them on the blocking thread pool.
 
+mod client_cache;
 mod connection;
 mod error;
+mod group_commit;
 mod migrations;
 mod pool;
 mod repo;
@@ -20,8 +22,11 @@ pub use error::StoreError;
 pub use repo::{ClientChanges, Consumed, LoginAttempt, Repo, TokenQuery, TokenRetention, UserChanges};
 pub use url::{DatabaseUrl, DatabaseUrlError};
 
+use client_cache::ClientCache;
 use connection::AnyConnection;
 use diesel::connection::{AnsiTransactionManager, Connection, SimpleConnection, TransactionManager};
+use group_commit::GroupCommit;
+pub use group_commit::WriteBatches;
 use parking_lot::FairMutex;
 use pool::{Manager, Pool};
 use std::sync::Arc;
@@ -49,6 +54,9 @@ pub struct StoreOptions {
     pub connect_timeout: Duration,
     /// How long SQLite waits on a lock held by another writer before giving up.
     pub sqlite_busy_timeout: Duration,
+    /// The most pages (4 KiB each) a SQLite database may grow to; a write past it fails as "database or disk
+    /// is full", like a full disk. `None`: no cap but the disk's.
+    pub sqlite_max_pages: Option<u32>,
 }
 
 impl Default for StoreOptions {
@@ -57,6 +65,7 @@ impl Default for StoreOptions {
             max_connections: 16,
             connect_timeout: Duration::from_secs(5),
             sqlite_busy_timeout: Duration::from_secs(5),
+            sqlite_max_pages: None,
         }
     }
 }
@@ -72,6 +81,39 @@ pub struct Store {
     /// still meet the busy timeout.
     sqlite_writers: Arc<FairMutex<()>>,
     sqlite_busy_timeout: Duration,
+    /// SQLite's asynchronous writes, committed in groups by one writer thread (see [`group_commit`]).
+    group_commit: Option<Arc<GroupCommit>>,
+    clients: Arc<ClientCache>,
+    /// PostgreSQL's writes behind still running.
+    behind: Arc<InFlight>,
+}
+
+/// A count of tasks running, and a way to wait for none.
+#[derive(Default)]
+struct InFlight {
+    running: std::sync::atomic::AtomicUsize,
+    done: tokio::sync::Notify,
+}
+
+impl InFlight {
+    fn started(&self) {
+        self.running.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn finished(&self) {
+        self.running.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        self.done.notify_waiters();
+    }
+
+    async fn settled(&self) {
+        loop {
+            let done = self.done.notified();
+            if self.running.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            done.await;
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -90,7 +132,11 @@ impl Store {
 
     /// Connects without touching the schema.
     pub fn connect(url: &DatabaseUrl, options: &StoreOptions) -> Result<Self, StoreError> {
-        let manager = Manager { url: url.clone(), sqlite_busy_timeout: options.sqlite_busy_timeout };
+        let manager = Manager {
+            url: url.clone(),
+            sqlite_busy_timeout: options.sqlite_busy_timeout,
+            sqlite_max_pages: options.sqlite_max_pages,
+        };
         // Open one connection first: if the database is unreachable, this error is the database's own
         // words, where the pool would only report a time-out.
         if !matches!(url, DatabaseUrl::SqliteMemory) {
@@ -106,12 +152,20 @@ impl Store {
         };
         let pool = builder.build_unchecked(manager);
         let backend = if url.is_sqlite() { Backend::Sqlite } else { Backend::Postgres };
-        Ok(Self {
-            pool,
-            backend,
-            sqlite_writers: Arc::new(FairMutex::new(())),
-            sqlite_busy_timeout: options.sqlite_busy_timeout,
-        })
+        let sqlite_writers = Arc::new(FairMutex::new(()));
+        let clients = Arc::new(ClientCache::default());
+        let group_commit = match backend {
+            Backend::Sqlite => Some(Arc::new(GroupCommit::start(
+                pool.clone(),
+                clients.clone(),
+                sqlite_writers.clone(),
+                options.sqlite_busy_timeout,
+            )?)),
+            Backend::Postgres => None,
+        };
+        let sqlite_busy_timeout = options.sqlite_busy_timeout;
+        let behind = Arc::default();
+        Ok(Self { pool, backend, sqlite_writers, sqlite_busy_timeout, group_commit, clients, behind })
     }
 
     /// Applies pending migrations; returns how many were applied.
@@ -164,20 +218,17 @@ impl Store {
         let mut conn = self.pool.get()?;
         let conn: &mut AnyConnection = &mut conn;
         match (conn as &mut AnyConnection, access) {
-            (AnyConnection::Sqlite(c), Access::Write) => {
-                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
-            }
+            (conn, Access::Write) => group_commit::begin_write(conn)?,
             (AnyConnection::Sqlite(c), Access::Read) => {
                 AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")?
             }
-            (AnyConnection::Postgresql(c), Access::Write) => AnsiTransactionManager::begin_transaction(c)?,
             (AnyConnection::Postgresql(c), Access::Read) => AnsiTransactionManager::begin_transaction_sql(
                 c,
                 "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
             )?,
         }
         type Manager = <AnyConnection as Connection>::TransactionManager;
-        match work(&mut Repo { conn }) {
+        match work(&mut Repo { conn, clients: &self.clients }) {
             Ok(value) => match Manager::commit_transaction(conn) {
                 Ok(()) => Ok(value),
                 Err(error) => {
@@ -203,13 +254,22 @@ impl Store {
         blocking(move || store.read(work)).await
     }
 
+    /// [`Store::write`] for async callers. On SQLite the work joins the next group commit (see
+    /// [`group_commit`]): it runs in a savepoint of a transaction shared with the other writers waiting, and
+    /// its result comes back once that transaction has committed. On PostgreSQL, which runs writers side by
+    /// side, it runs in a transaction of its own on the blocking thread pool.
     pub async fn write_async<R, F>(&self, work: F) -> Result<R, StoreError>
     where
         F: FnOnce(&mut Repo<'_>) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
     {
-        let store = self.clone();
-        blocking(move || store.write(work)).await
+        match &self.group_commit {
+            Some(group_commit) => group_commit.write(work).await,
+            None => {
+                let store = self.clone();
+                blocking(move || store.write(work)).await
+            }
+        }
     }
 
     /// Whether the database can serve a write now. On PostgreSQL a round trip; on SQLite it also takes the
@@ -221,6 +281,43 @@ impl Store {
             AnyConnection::Sqlite(c) => c.batch_execute("BEGIN IMMEDIATE; ROLLBACK")?,
         }
         Ok(())
+    }
+
+    /// Writes `work` without waiting for it: for records no answer depends on (a token's last use). On
+    /// SQLite it is queued for the next group commit before this returns; on PostgreSQL it starts on the
+    /// blocking thread pool. A failure is logged as failing to record `what`. [`Store::settle`] waits for it.
+    pub fn write_behind<F>(&self, what: &'static str, work: F)
+    where
+        F: FnOnce(&mut Repo<'_>) -> Result<(), StoreError> + Send + 'static,
+    {
+        match &self.group_commit {
+            Some(group_commit) => group_commit.write_behind(what, work),
+            None => {
+                let (store, behind) = (self.clone(), self.behind.clone());
+                behind.started();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(error) = store.write(work) {
+                        tracing::warn!(%error, "could not record {what}");
+                    }
+                    behind.finished();
+                });
+            }
+        }
+    }
+
+    /// Waits until every write started before this call has committed (or failed): [`Store::write_behind`]'s
+    /// among them. Shutting down calls it so that nothing queued is lost.
+    pub async fn settle(&self) {
+        match &self.group_commit {
+            // The writer takes its queue in order: once a write queued now is answered, all before it are.
+            Some(group_commit) => drop(group_commit.write(|_| Ok(())).await),
+            None => self.behind.settled().await,
+        }
+    }
+
+    /// The group commits so far (SQLite; PostgreSQL commits each writer on its own and reports none).
+    pub fn write_batches(&self) -> Option<WriteBatches> {
+        self.group_commit.as_ref().map(|group_commit| group_commit.batches())
     }
 
     pub async fn ping_async(&self) -> Result<(), StoreError> {

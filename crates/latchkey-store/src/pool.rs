@@ -10,6 +10,7 @@ pub(crate) type Pool = diesel::r2d2::Pool<Manager>;
 pub(crate) struct Manager {
     pub url: DatabaseUrl,
     pub sqlite_busy_timeout: Duration,
+    pub sqlite_max_pages: Option<u32>,
 }
 
 impl ManageConnection for Manager {
@@ -17,7 +18,7 @@ impl ManageConnection for Manager {
     type Error = StoreError;
 
     fn connect(&self) -> Result<AnyConnection, StoreError> {
-        connect(&self.url, self.sqlite_busy_timeout)
+        connect(&self.url, self.sqlite_busy_timeout, self.sqlite_max_pages)
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {

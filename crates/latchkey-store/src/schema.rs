@@ -118,6 +118,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    change_versions (topic) {
+        topic -> Text,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(tokens -> clients (client_id));
 diesel::allow_tables_to_appear_in_same_query!(
     clients,
@@ -127,5 +134,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     consents,
     login_failures,
-    client_assertions
+    client_assertions,
+    change_versions
 );

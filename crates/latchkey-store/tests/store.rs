@@ -29,6 +29,8 @@ latchkey_store::on_both_backends!(
     unreachable_database_is_unavailable,
     lost_database_is_unavailable,
     migrations_revert_and_reapply,
+    a_client_changed_by_another_server_is_seen_at_once,
+    a_client_cached_from_a_rolled_back_change_is_never_used,
 );
 
 const T0: i64 = 1_800_000_000;
@@ -502,6 +504,7 @@ fn lost_database_is_unavailable(db: &TestDatabase) {
         connect_timeout: Duration::from_millis(500),
         sqlite_busy_timeout: Duration::from_millis(100),
         max_connections: 2,
+        sqlite_max_pages: None,
     };
     let store = db.open_with(&options).unwrap();
     store.write(|repo| repo.insert_client(&client("app"))).unwrap();
@@ -537,6 +540,53 @@ fn lost_database_is_unavailable(db: &TestDatabase) {
             insert(&store, &record);
         }
     }
+}
+
+fn credentials_of(store: &Store, id: &str) -> Option<ClientCredentials> {
+    let id = ClientId::parse(id).unwrap();
+    store.read(|repo| repo.find_client(&id)).unwrap().map(|client| client.credentials)
+}
+
+/// Two stores on one database are two servers: each caches clients, and a change made through one is what
+/// the other's next look-up returns.
+fn a_client_changed_by_another_server_is_seen_at_once(db: &TestDatabase) {
+    let (here, there) = (seeded(db), db.open().unwrap());
+    let id = ClientId::parse("app").unwrap();
+    let original = credentials_of(&here, "app");
+    assert!(original.is_some());
+    assert_eq!(credentials_of(&here, "app"), original, "a second look-up, from the cache, is the same");
+
+    let rotated = SecretHash::of("rotated-secret");
+    let changed = there.write(|repo| repo.replace_client_secret(&id, &rotated, at(5))).unwrap();
+    assert!(changed);
+    assert_eq!(credentials_of(&here, "app"), Some(ClientCredentials::Secret(rotated)));
+    // Also inside a write transaction (where grants authenticate their client).
+    let seen = here.write(|repo| repo.find_client(&id)).unwrap().map(|c| c.credentials);
+    assert_eq!(seen, Some(ClientCredentials::Secret(rotated)));
+
+    let mut renamed = ClientChanges::new(at(6));
+    renamed.name = Some("Renamed".into());
+    there.write(|repo| repo.amend_client(&id, &renamed)).unwrap();
+    assert_eq!(here.read(|repo| repo.find_client(&id)).unwrap().unwrap().name, "Renamed");
+
+    there.write(|repo| repo.delete_client(&id)).unwrap();
+    assert_eq!(credentials_of(&here, "app"), None, "a deleted client is gone on the next look-up");
+}
+
+/// A transaction that changes a client and reads it back caches what it read; if it then rolls back, that
+/// entry must never be served, even after another change to the clients table commits.
+fn a_client_cached_from_a_rolled_back_change_is_never_used(db: &TestDatabase) {
+    let (here, there) = (seeded(db), db.open().unwrap());
+    let id = ClientId::parse("app").unwrap();
+    let rolled_back = here.write(|repo| {
+        repo.replace_client_secret(&id, &SecretHash::of("never-committed"), at(5))?;
+        assert!(repo.find_client(&id)?.is_some());
+        Err::<(), _>(StoreError::NotFound)
+    });
+    assert_eq!(rolled_back, Err(StoreError::NotFound));
+    let committed = SecretHash::of("committed-elsewhere");
+    assert!(there.write(|repo| repo.replace_client_secret(&id, &committed, at(6))).unwrap());
+    assert_eq!(credentials_of(&here, "app"), Some(ClientCredentials::Secret(committed)));
 }
 
 fn migrations_revert_and_reapply(db: &TestDatabase) {

@@ -105,7 +105,9 @@ async fn the_secret_is_shown_once_and_works_like_an_access_token(db: TestDatabas
     assert!(fixture.userinfo(&secret).await["sub"].is_null());
 }
 
+/// The token's `activeAt`, once the last uses noted (off the requests' path) are written.
 async fn active_at(fixture: &Fixture, bearer: &str, id: &str) -> Value {
+    fixture.app.server.settle().await;
     view(fixture, bearer, id).await.json::<Value>().await.unwrap()["activeAt"].clone()
 }
 

@@ -28,7 +28,7 @@ pub async fn introspect(ctx: &Context, request: ClientRequest) -> Outcome<Intros
     };
     // A resource server asking about a token is a use of it.
     if let Some((id, active_at)) = &answer.answered_by {
-        note_use(ctx, id.clone(), *active_at, now).await;
+        note_use(ctx, id.clone(), *active_at, now);
     }
     Ok(answer)
 }

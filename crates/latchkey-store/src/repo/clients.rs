@@ -8,6 +8,7 @@ use latchkey_model::{
     Timestamp, PERSONAL_CLIENT_ID,
 };
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// What to change of a client's registration; `None` leaves a field as it is.
 #[derive(Debug, Clone)]
@@ -86,10 +87,32 @@ impl Repo<'_> {
         Ok(())
     }
 
+    /// The client, from the cache when nothing changed in the clients table since it was cached (see
+    /// [`crate::client_cache`]).
     pub fn find_client(&mut self, id: &ClientId) -> Result<Option<Client>, StoreError> {
+        let version = self.clients_version()?;
+        if let Some(cached) = version.and_then(|version| self.clients.get(version, id.as_str())) {
+            return Ok(Some(Client::clone(&cached)));
+        }
         let row =
             dsl::clients.find(id.as_str()).select(ClientRow::as_select()).first(self.conn).optional()?;
-        row.map(Client::try_from).transpose()
+        let client = row.map(Client::try_from).transpose()?;
+        if let (Some(version), Some(client)) = (version, &client) {
+            self.clients.put(version, Arc::new(client.clone()));
+        }
+        Ok(client)
+    }
+
+    /// The version the clients table is at in this transaction; `None` if its row is missing, and then
+    /// nothing is cached.
+    fn clients_version(&mut self) -> Result<Option<i64>, StoreError> {
+        use crate::schema::change_versions::dsl as versions;
+        let version = versions::change_versions
+            .find("clients")
+            .select(versions::version)
+            .first(self.conn)
+            .optional()?;
+        Ok(version)
     }
 
     /// The client, held for the rest of the transaction so that changes checked against it cannot

@@ -12,12 +12,14 @@ pub use sessions::LoginAttempt;
 pub use tokens::{Consumed, TokenQuery};
 pub use users::UserChanges;
 
+use crate::client_cache::ClientCache;
 use crate::connection::AnyConnection;
 use latchkey_model::{Cursor, Page, PageRequest};
 
 /// Access to the data inside one transaction (see [`crate::Store::read`] and [`crate::Store::write`]).
 pub struct Repo<'c> {
     pub(crate) conn: &'c mut AnyConnection,
+    pub(crate) clients: &'c ClientCache,
 }
 
 /// The one-past-the-limit row tells whether another page follows, without a second count query.

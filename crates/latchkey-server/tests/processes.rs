@@ -1,0 +1,196 @@
+//! Several real `latchkey` processes on one database: what one process commits holds for the others, and
+//! what a process answered with 200 outlives the process.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use latchkey_store::testing::TestDatabase;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+latchkey_store::on_both_backends!(a_client_change_made_anywhere_holds_on_the_next_request_on_every_server);
+
+const SECRET: &str = "svc-secret-0123456789abcdef-0123456789";
+
+fn latchkey(dir: &Path, db: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_latchkey"));
+    command.current_dir(dir).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    command.arg("--database-url").arg(db);
+    command
+}
+
+fn run(dir: &Path, db: &str, args: &[&str]) -> Output {
+    let output = latchkey(dir, db).args(args).output().unwrap();
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+/// A running `latchkey serve`, killed with SIGKILL when dropped (or by [`Server::kill`]).
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(dir: &Path, db: &str) -> Self {
+        let child = latchkey(dir, db)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Owned at once, so that it is killed and reaped on every path, a failed start included.
+        let mut server = Self { child, url: String::new() };
+        let lines = BufReader::new(server.child.stdout.take().unwrap()).lines();
+        for line in lines {
+            if let Some(rest) = line.unwrap().strip_prefix("listening on ") {
+                server.url = rest.split_whitespace().next().unwrap().to_owned();
+                return server;
+            }
+        }
+        panic!("the server stopped before it listened");
+    }
+
+    /// SIGKILL: no shutdown, no flush, as abrupt as a crash.
+    fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn add_service(dir: &Path, db: &str) {
+    let args = ["client", "add", "--id", "svc", "--secret", SECRET, "--grant-type", "client_credentials"];
+    run(dir, db, &[&args[..], &["--scope", "read write"]].concat());
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+async fn client_credentials(
+    http: &reqwest::Client,
+    url: &str,
+    secret: &str,
+    scope: &str,
+) -> reqwest::Response {
+    http.post(format!("{url}/token"))
+        .basic_auth("svc", Some(secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn status(http: &reqwest::Client, url: &str, secret: &str, scope: &str) -> u16 {
+    client_credentials(http, url, secret, scope).await.status().as_u16()
+}
+
+fn a_client_change_made_anywhere_holds_on_the_next_request_on_every_server(db: &TestDatabase) {
+    let dir = tempfile::tempdir().unwrap();
+    add_service(dir.path(), db.url());
+    let (one, other) = (Server::start(dir.path(), db.url()), Server::start(dir.path(), db.url()));
+    let http = reqwest::Client::new();
+    let rt = runtime();
+    rt.block_on(async {
+        for server in [&one, &other] {
+            // Twice: the second request is served from the server's cache of clients.
+            for _ in 0..2 {
+                assert_eq!(status(&http, &server.url, SECRET, "read").await, 200);
+            }
+        }
+    });
+
+    // A third process (the command line) rotates the secret: the old one fails on the very next request.
+    let rotated =
+        String::from_utf8(run(dir.path(), db.url(), &["client", "rotate-secret", "svc"]).stdout).unwrap();
+    let new_secret = rotated.split_whitespace().find(|word| word.starts_with("lk_cs_")).unwrap().to_owned();
+    rt.block_on(async {
+        for server in [&one, &other] {
+            assert_eq!(status(&http, &server.url, SECRET, "read").await, 401, "old secret at {}", server.url);
+            assert_eq!(status(&http, &server.url, &new_secret, "read").await, 200);
+        }
+    });
+
+    run(dir.path(), db.url(), &["client", "amend", "svc", "--scope", "write"]);
+    rt.block_on(async {
+        for server in [&one, &other] {
+            assert_eq!(status(&http, &server.url, &new_secret, "read").await, 400, "a scope taken away");
+            assert_eq!(status(&http, &server.url, &new_secret, "write").await, 200);
+        }
+    });
+
+    run(dir.path(), db.url(), &["client", "delete", "svc"]);
+    rt.block_on(async {
+        for server in [&one, &other] {
+            assert_eq!(status(&http, &server.url, &new_secret, "write").await, 401, "a deleted client");
+        }
+    });
+}
+
+/// Load on a server, SIGKILL in the middle of it, a new server on the same file: every token the first
+/// answered with 200 is still there and valid. A 200 is sent only after its commit.
+#[test]
+fn every_token_answered_before_a_kill_is_valid_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("lk.db").display());
+    add_service(dir.path(), &db);
+    let mut server = Server::start(dir.path(), &db);
+    let issued = Arc::new(Mutex::new(Vec::<String>::new()));
+    let rt = runtime();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let mut load = Vec::new();
+        for _ in 0..16 {
+            let (http, url, issued) = (http.clone(), server.url.clone(), issued.clone());
+            load.push(tokio::spawn(async move {
+                loop {
+                    let request = http
+                        .post(format!("{url}/token"))
+                        .basic_auth("svc", Some(SECRET))
+                        .form(&[("grant_type", "client_credentials")])
+                        .send();
+                    // After the kill, requests fail: that ends this worker.
+                    let Ok(response) = request.await else { return };
+                    assert_eq!(response.status(), 200);
+                    let Ok(body) = response.json::<serde_json::Value>().await else { return };
+                    let token = body["access_token"].as_str().unwrap().to_owned();
+                    issued.lock().unwrap().push(token);
+                }
+            }));
+        }
+        while issued.lock().unwrap().len() < 500 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        server.kill();
+        for worker in load {
+            worker.await.unwrap();
+        }
+    });
+    let issued = issued.lock().unwrap().clone();
+    assert!(issued.len() >= 500);
+
+    let restarted = Server::start(dir.path(), &db);
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        for token in &issued {
+            let answer: serde_json::Value = http
+                .post(format!("{}/introspect", restarted.url))
+                .basic_auth("svc", Some(SECRET))
+                .form(&[("token", token.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(answer["active"], true, "a token answered with 200 before the kill is lost");
+        }
+    });
+}

@@ -1,0 +1,14 @@
+DROP TRIGGER clients_changed ON clients;
+DROP FUNCTION clients_changed();
+DROP TABLE change_versions;
+DROP SEQUENCE change_version;
+DROP INDEX tokens_by_code;
+DROP INDEX tokens_by_access_token;
+DROP INDEX tokens_by_refresh_token;
+DROP INDEX tokens_by_id_token;
+DROP INDEX tokens_by_username;
+ALTER TABLE tokens ADD CONSTRAINT tokens_code_hash_key UNIQUE (code_hash);
+ALTER TABLE tokens ADD CONSTRAINT tokens_access_token_hash_key UNIQUE (access_token_hash);
+ALTER TABLE tokens ADD CONSTRAINT tokens_refresh_token_hash_key UNIQUE (refresh_token_hash);
+ALTER TABLE tokens ADD CONSTRAINT tokens_id_token_hash_key UNIQUE (id_token_hash);
+CREATE INDEX tokens_by_username ON tokens (username, created_at, id);
