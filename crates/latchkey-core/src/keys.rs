@@ -200,6 +200,8 @@ pub fn load(record: &SigningKeyRecord, kek: &KeyEncryptionKey) -> Result<Signing
 #[derive(Debug, Default)]
 pub struct Keyring {
     keys: Vec<SigningKey>,
+    /// The JWKS document, serialised once per key change rather than once per request.
+    jwks_json: String,
 }
 
 impl Keyring {
@@ -222,7 +224,8 @@ impl Keyring {
                 keys.push(load(&record, kek)?);
             }
         }
-        Ok(Self { keys })
+        let jwks_json = jwks_of(&keys).to_string();
+        Ok(Self { keys, jwks_json })
     }
 
     /// Retires the active keys and makes new ones. The old keys stay published until `keep_old_for` seconds
@@ -251,10 +254,19 @@ impl Keyring {
 
     /// The JWKS document: every published key, each with a unique `kid`.
     pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({ "keys": self.keys.iter().map(|key| key.public_json.clone()).collect::<Vec<_>>() })
+        jwks_of(&self.keys)
+    }
+
+    /// [`Keyring::jwks`], serialised.
+    pub fn jwks_json(&self) -> &str {
+        &self.jwks_json
     }
 
     pub fn kids(&self) -> Vec<&str> {
         self.keys.iter().map(|key| key.kid.as_str()).collect()
     }
+}
+
+fn jwks_of(keys: &[SigningKey]) -> serde_json::Value {
+    serde_json::json!({ "keys": keys.iter().map(|key| key.public_json.clone()).collect::<Vec<_>>() })
 }

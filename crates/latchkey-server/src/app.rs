@@ -22,8 +22,8 @@ const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
 /// What every handler can reach.
 pub struct AppState {
     pub ctx: Context,
-    /// The metadata document, built once at start-up.
-    pub discovery: serde_json::Value,
+    /// The metadata document, built and serialised once at start-up.
+    pub discovery: web::Bytes,
     /// The admin API's credential; `None` keeps the admin API closed.
     pub admin_token: Option<AdminToken>,
 }
@@ -124,6 +124,7 @@ pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
     ctx.keys.reload_async(&ctx.store, ctx.now()).await.map_err(|e| StartError::Keys(e.to_string()))?;
     let discovery = latchkey_endpoints::discovery::document(&ctx.issuer)
         .map_err(|e| StartError::Config(ConfigError(e)))?;
+    let discovery = web::Bytes::from(discovery.to_string());
     let state = web::Data::new(AppState { ctx, discovery, admin_token: config.admin_token.clone() });
     tokio::spawn(background::reload_keys(state.ctx.clone(), KEY_RELOAD_INTERVAL));
     if let Some(interval) = config.janitor_interval() {

@@ -34,6 +34,11 @@ fn sqlite(path: &str, busy_timeout: Duration, max_pages: Option<u32>) -> Result<
         busy_timeout.as_millis()
     );
     conn.batch_execute(&pragmas)?;
+    if path != ":memory:" {
+        // The store's checkpoint thread keeps the log short; see [`crate::checkpoint`].
+        let pages = crate::checkpoint::LAST_RESORT_PAGES;
+        conn.batch_execute(&format!("PRAGMA wal_autocheckpoint = {pages};"))?;
+    }
     if let Some(pages) = max_pages {
         conn.batch_execute(&format!("PRAGMA max_page_count = {pages};"))?;
     }

@@ -5,6 +5,7 @@
 //! one flow step is one transaction. Diesel calls block, so async callers go through [`Store::read_async`]
 //! and [`Store::write_async`], which run them on the blocking thread pool.
 
+mod checkpoint;
 mod client_cache;
 mod connection;
 mod error;
@@ -86,6 +87,10 @@ pub struct Store {
     clients: Arc<ClientCache>,
     /// PostgreSQL's writes behind still running.
     behind: Arc<InFlight>,
+    /// Held by every clone; the checkpoint thread stops when the last one is gone.
+    _alive: Arc<()>,
+    /// See [`Store::read_async`].
+    reads_inline: bool,
 }
 
 /// A count of tasks running, and a way to wait for none.
@@ -164,8 +169,21 @@ impl Store {
             Backend::Postgres => None,
         };
         let sqlite_busy_timeout = options.sqlite_busy_timeout;
-        let behind = Arc::default();
-        Ok(Self { pool, backend, sqlite_writers, sqlite_busy_timeout, group_commit, clients, behind })
+        let (behind, alive) = (Arc::default(), Arc::new(()));
+        if let DatabaseUrl::SqliteFile(_) = url {
+            checkpoint::start(url, sqlite_busy_timeout, Arc::downgrade(&alive));
+        }
+        Ok(Self {
+            pool,
+            backend,
+            sqlite_writers,
+            sqlite_busy_timeout,
+            group_commit,
+            clients,
+            behind,
+            _alive: alive,
+            reads_inline: matches!(url, DatabaseUrl::SqliteFile(_)),
+        })
     }
 
     /// Applies pending migrations; returns how many were applied.
@@ -245,11 +263,18 @@ impl Store {
         }
     }
 
+    /// [`Store::read`] for async callers. A SQLite file is read on the calling thread: in WAL mode a read
+    /// never waits for the writer or a lock, and a few indexed look-ups in the page cache take less time
+    /// than handing them to another thread and back. PostgreSQL reads (a network round trip each) and the
+    /// in-memory database (one connection, shared with the writer) go to the blocking thread pool.
     pub async fn read_async<R, F>(&self, work: F) -> Result<R, StoreError>
     where
         F: FnOnce(&mut Repo<'_>) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
     {
+        if self.reads_inline {
+            return self.read(work);
+        }
         let store = self.clone();
         blocking(move || store.read(work)).await
     }

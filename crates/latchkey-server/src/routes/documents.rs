@@ -28,7 +28,8 @@ pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-        .json(&state.discovery)
+        .content_type(header::ContentType::json())
+        .body(state.discovery.clone())
 }
 
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
@@ -36,5 +37,6 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
         // Short enough that clients see a rotation within a minute.
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-        .json(state.ctx.keys.current().jwks())
+        .content_type(header::ContentType::json())
+        .body(state.ctx.keys.current().jwks_json().to_owned())
 }
