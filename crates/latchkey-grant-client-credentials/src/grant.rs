@@ -19,10 +19,29 @@ pub fn issue(
     now: Timestamp,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Outcome<TokenResponse> {
+    let issued = prepare(client, request, issuer, now, rng)?;
+    repo.insert_token(&issued.record)?;
+    Ok(issued.response)
+}
+
+/// A token made but not yet stored: the record to insert, and the answer to send once it is committed.
+pub struct Prepared {
+    pub record: TokenRecord,
+    pub response: TokenResponse,
+}
+
+/// Everything [`issue`] does but the insert, so that it can run outside the transaction that stores it.
+pub fn prepare(
+    client: &Client,
+    request: &ClientCredentialsRequest,
+    issuer: &str,
+    now: Timestamp,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<Prepared, OAuthError> {
     // §4.4: "The client credentials grant type MUST only be used by confidential clients."
     if client.kind() != ClientKind::Confidential || !client.allows_grant(GrantType::ClientCredentials) {
         let why = "this client may not use the client_credentials grant";
-        return Err(OAuthError::unauthorized_client(why).into());
+        return Err(OAuthError::unauthorized_client(why));
     }
     let scope = granted_scope(client, request.scope.as_ref())?;
     let mut record = TokenRecord::new(
@@ -37,8 +56,8 @@ pub fn issue(
     record.stage = Stage::Complete;
     // §4.4.3: "A refresh token SHOULD NOT be included."
     let minted = mint(&mut record, client, false, now, rng);
-    repo.insert_token(&record)?;
-    Ok(TokenResponse::of(&record, client, minted, None))
+    let response = TokenResponse::of(&record, client, minted, None);
+    Ok(Prepared { record, response })
 }
 
 /// The requested scope if the client may have all of it (RFC 6749 §3.3), else `invalid_scope`; without a

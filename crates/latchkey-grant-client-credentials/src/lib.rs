@@ -6,5 +6,5 @@
 pub mod grant;
 pub mod request;
 
-pub use grant::issue;
+pub use grant::{issue, prepare, Prepared};
 pub use request::ClientCredentialsRequest;

@@ -95,7 +95,7 @@ impl Repo<'_> {
             return Ok(Some(Client::clone(&cached)));
         }
         let row =
-            dsl::clients.find(id.as_str()).select(ClientRow::as_select()).first(self.conn).optional()?;
+            dsl::clients.find(id.as_str()).select(ClientRow::as_select()).get_result(self.conn).optional()?;
         let client = row.map(Client::try_from).transpose()?;
         if let (Some(version), Some(client)) = (version, &client) {
             self.clients.put(version, Arc::new(client.clone()));
@@ -110,7 +110,7 @@ impl Repo<'_> {
         let version = versions::change_versions
             .find("clients")
             .select(versions::version)
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?;
         Ok(version)
     }
@@ -185,7 +185,7 @@ impl Repo<'_> {
     /// The longest access-token lifetime of any client, in seconds: how long a retired signing key must stay
     /// published for what it signed to remain checkable.
     pub fn longest_access_token_ttl(&mut self) -> Result<Option<i64>, StoreError> {
-        Ok(dsl::clients.select(diesel::dsl::max(dsl::access_token_ttl)).first(self.conn)?)
+        Ok(dsl::clients.select(diesel::dsl::max(dsl::access_token_ttl)).get_result(self.conn)?)
     }
 
     pub fn count_clients(&mut self) -> Result<u64, StoreError> {

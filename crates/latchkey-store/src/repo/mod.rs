@@ -16,6 +16,11 @@ use crate::client_cache::ClientCache;
 use crate::connection::AnyConnection;
 use latchkey_model::{Cursor, Page, PageRequest};
 
+// Single-row look-ups use `get_result`, never `first`: `first` adds `LIMIT ?`, and SQLite (3.53, as bundled)
+// marks a statement whose LIMIT is a parameter to be compiled again whenever that parameter is bound, so
+// every execution of a cached `first` statement re-parsed and re-planned its SQL. Every look-up here is by a
+// unique key, so the row found is the only one.
+
 /// Access to the data inside one transaction (see [`crate::Store::read`] and [`crate::Store::write`]).
 pub struct Repo<'c> {
     pub(crate) conn: &'c mut AnyConnection,

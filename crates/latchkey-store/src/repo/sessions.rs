@@ -108,7 +108,7 @@ impl Repo<'_> {
             .find(id_hash.to_hex())
             .filter(sessions::expires_at.gt(now.unix_seconds()))
             .select(SessionRow::as_select())
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?;
         row.map(Session::try_from).transpose()
     }
@@ -140,7 +140,7 @@ impl Repo<'_> {
         let row: Option<(String, i64)> = consents::table
             .find((username.as_str(), client_id.as_str()))
             .select((consents::scope, consents::granted_at))
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?;
         row.map(|(scope, granted_at)| {
             Ok(Consent {
@@ -202,7 +202,7 @@ impl Repo<'_> {
         let locked: Option<Option<i64>> = login_failures::table
             .find(subject)
             .select(login_failures::locked_until)
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?;
         Ok(locked.flatten().filter(|until| *until > now.unix_seconds()).map(Timestamp::from_unix_seconds))
     }
@@ -256,7 +256,7 @@ impl Repo<'_> {
             }
         }
         let (attempts, locked_until): (i64, Option<i64>) =
-            row.select((login_failures::failures, login_failures::locked_until)).first(self.conn)?;
+            row.select((login_failures::failures, login_failures::locked_until)).get_result(self.conn)?;
         if let Some(until) = locked_until.filter(|until| *until > now.unix_seconds()) {
             return Ok(LoginAttempt::Locked(Timestamp::from_unix_seconds(until)));
         }

@@ -67,7 +67,7 @@ impl Repo<'_> {
     }
 
     pub fn get_token(&mut self, id: &RecordId) -> Result<TokenRecord, StoreError> {
-        let row = dsl::tokens.find(id.as_str()).select(TokenRow::as_select()).first(self.conn)?;
+        let row = dsl::tokens.find(id.as_str()).select(TokenRow::as_select()).get_result(self.conn)?;
         TokenRecord::try_from(row)
     }
 
@@ -86,7 +86,7 @@ impl Repo<'_> {
         let query = dsl::tokens.filter(dsl::code_hash.eq(code.to_hex()));
         query
             .select(TokenRow::as_select())
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?
             .map(TokenRecord::try_from)
             .transpose()
@@ -99,7 +99,7 @@ impl Repo<'_> {
         let query = dsl::tokens.filter(dsl::access_token_hash.eq(token.to_hex()));
         query
             .select(TokenRow::as_select())
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?
             .map(TokenRecord::try_from)
             .transpose()
@@ -112,7 +112,7 @@ impl Repo<'_> {
         let query = dsl::tokens.filter(dsl::refresh_token_hash.eq(token.to_hex()));
         query
             .select(TokenRow::as_select())
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?
             .map(TokenRecord::try_from)
             .transpose()
@@ -122,7 +122,7 @@ impl Repo<'_> {
         let query = dsl::tokens.filter(dsl::id_token_hash.eq(token.to_hex()));
         query
             .select(TokenRow::as_select())
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?
             .map(TokenRecord::try_from)
             .transpose()

@@ -39,8 +39,11 @@ impl Repo<'_> {
     }
 
     pub fn find_user(&mut self, username: &Username) -> Result<Option<User>, StoreError> {
-        let row =
-            dsl::users.find(username.as_str()).select(UserRow::as_select()).first(self.conn).optional()?;
+        let row = dsl::users
+            .find(username.as_str())
+            .select(UserRow::as_select())
+            .get_result(self.conn)
+            .optional()?;
         row.map(User::try_from).transpose()
     }
 
