@@ -8,10 +8,10 @@
 //! readers or the writer, and keeps the log bounded.
 
 use crate::connection::{connect, AnyConnection};
-use diesel::sql_types::BigInt;
-use diesel::{QueryableByName, RunQueryDsl, SqliteConnection};
 use crate::DatabaseUrl;
 use diesel::connection::SimpleConnection;
+use diesel::sql_types::BigInt;
+use diesel::{QueryableByName, RunQueryDsl, SqliteConnection};
 use std::sync::Weak;
 use std::time::Duration;
 
