@@ -114,12 +114,15 @@ pub(crate) struct GroupCommit {
 pub struct WriteBatches {
     pub batches: u64,
     pub pieces: u64,
+    /// Pieces queued and not yet taken into a batch.
+    pub queued: u64,
 }
 
 #[derive(Default)]
 struct Counts {
     batches: AtomicU64,
     pieces: AtomicU64,
+    queued: AtomicU64,
 }
 
 impl GroupCommit {
@@ -144,6 +147,7 @@ impl GroupCommit {
         WriteBatches {
             batches: self.counts.batches.load(Ordering::Relaxed),
             pieces: self.counts.pieces.load(Ordering::Relaxed),
+            queued: self.counts.queued.load(Ordering::Relaxed),
         }
     }
 
@@ -155,6 +159,7 @@ impl GroupCommit {
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let piece = Box::new(Pending { work: Some(work), result: None, reply: Reply::Waiting(reply) });
+        self.counts.queued.fetch_add(1, Ordering::Relaxed);
         if self.queue.send(piece).is_err() {
             return Err(StoreError::Unavailable("the writer has stopped".into()));
         }
@@ -168,6 +173,7 @@ impl GroupCommit {
         F: FnOnce(&mut Repo<'_>) -> Result<(), StoreError> + Send + 'static,
     {
         let piece = Box::new(Pending { work: Some(work), result: None, reply: Reply::Behind(what) });
+        self.counts.queued.fetch_add(1, Ordering::Relaxed);
         if self.queue.send(piece).is_err() {
             tracing::warn!("could not record {what}: the writer has stopped");
         }
@@ -193,7 +199,11 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            let outcome = self.commit(&mut batch);
+            self.counts.queued.fetch_sub(batch.len() as u64, Ordering::Relaxed);
+            // Nothing in `commit` is meant to panic; if it ever does, the batch is answered as failed and the
+            // writer goes on, rather than every later write finding the writer gone.
+            let outcome = catch_unwind(AssertUnwindSafe(|| self.commit(&mut batch)))
+                .unwrap_or_else(|_| Err(StoreError::Unavailable("the writer failed on a batch".into())));
             self.counts.batches.fetch_add(1, Ordering::Relaxed);
             self.counts.pieces.fetch_add(batch.len() as u64, Ordering::Relaxed);
             for piece in batch {
@@ -237,7 +247,12 @@ fn run_all(
     if let [only] = batch {
         return match only.run(&mut Repo { conn, clients }) {
             Ran::Kept => Ok(true),
-            Ran::Undone => Ok(false),
+            Ran::Undone => {
+                // A panic inside a nested savepoint leaves it open; close it, so that the rollback the
+                // caller makes next ends the transaction itself.
+                unwind_to(conn, outer)?;
+                Ok(false)
+            }
             Ran::BatchFails(error) => Err(error),
         };
     }
@@ -251,11 +266,7 @@ fn run_all(
                 Manager::commit_transaction(conn).map_err(storage_failure)?;
                 kept = true;
             }
-            Ran::Undone => {
-                while depth(conn)? > outer {
-                    Manager::rollback_transaction(conn).map_err(storage_failure)?;
-                }
-            }
+            Ran::Undone => unwind_to(conn, outer)?,
             Ran::BatchFails(error) => return Err(error),
         }
         if depth(conn)? != outer {
@@ -263,6 +274,14 @@ fn run_all(
         }
     }
     Ok(kept)
+}
+
+/// Rolls back savepoints until the transaction is at `level` again.
+fn unwind_to(conn: &mut AnyConnection, level: u32) -> Result<(), StoreError> {
+    while depth(conn)? > level {
+        Manager::rollback_transaction(conn).map_err(storage_failure)?;
+    }
+    Ok(())
 }
 
 fn depth(conn: &mut AnyConnection) -> Result<u32, StoreError> {

@@ -1,7 +1,7 @@
 DROP TRIGGER clients_changed ON clients;
 DROP FUNCTION clients_changed();
+DROP FUNCTION random_version();
 DROP TABLE change_versions;
-DROP SEQUENCE change_version;
 DROP INDEX tokens_by_code;
 DROP INDEX tokens_by_access_token;
 DROP INDEX tokens_by_refresh_token;

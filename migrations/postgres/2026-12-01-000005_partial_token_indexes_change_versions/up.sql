@@ -14,20 +14,22 @@ CREATE UNIQUE INDEX tokens_by_id_token ON tokens (id_token_hash) WHERE id_token_
 -- Machine-to-machine records have no owner: they need no entry in the owner's listing.
 CREATE INDEX tokens_by_username ON tokens (username, created_at, id) WHERE username IS NOT NULL;
 
--- Servers keep clients in memory. Every change to the clients table gives the `clients` row a new version
--- from a sequence in the same transaction; a server reads it per request and uses a cached client only
--- while the version is the one it was cached under. A sequence never hands out a number twice, even when
--- the change that drew it rolls back, so a client cached from a transaction that did not commit can never
--- match.
-CREATE SEQUENCE change_version;
+-- Servers keep clients in memory. Every change to the clients table gives the `clients` row a new random
+-- version in the same transaction; a server reads it per request and uses a cached client only while the
+-- version is the one it was cached under. Random, not counted (nor drawn from a sequence, which a restored
+-- dump or a re-run migration would wind back): a version from a rolled-back change never comes back, so a
+-- client cached from a transaction that did not commit can never match.
 CREATE TABLE change_versions (
     topic TEXT PRIMARY KEY,
     version BIGINT NOT NULL
 );
-INSERT INTO change_versions (topic, version) VALUES ('clients', nextval('change_version'));
+CREATE FUNCTION random_version() RETURNS BIGINT LANGUAGE sql VOLATILE AS $$
+    SELECT ('x' || substr(md5(random()::text || clock_timestamp()::text), 1, 16))::bit(64)::bigint
+$$;
+INSERT INTO change_versions (topic, version) VALUES ('clients', random_version());
 CREATE FUNCTION clients_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE change_versions SET version = nextval('change_version') WHERE topic = 'clients';
+    UPDATE change_versions SET version = random_version() WHERE topic = 'clients';
     RETURN NULL;
 END
 $$;

@@ -84,11 +84,25 @@ async fn client_credentials(
     asked: ClientCredentialsRequest,
 ) -> Outcome<TokenResponse> {
     let (now, auth, issuer) = (ctx.now(), auth_context(ctx, Endpoint::Token), ctx.issuer.to_string());
+    let presented_basic = presented.basic.is_some();
     let client = tx::read_async(&ctx.store, move |repo| authenticate_client(repo, &presented, &auth)).await?;
     let prepared =
         latchkey_grant_client_credentials::prepare(&client, &asked, &issuer, now, &mut rand::rngs::OsRng)?;
     let record = prepared.record;
-    tx::write_async(&ctx.store, move |repo| Ok(repo.insert_token(&record)?)).await?;
+    tx::write_async(&ctx.store, move |repo| {
+        // The client as authenticated must still be the client as stored, or a secret rotated, a grant
+        // withdrawn or a client revoked between the read and this write would let a token through that no
+        // revocation saw. Held so that such a change waits for this commit (PostgreSQL; SQLite's writes are
+        // serial already).
+        repo.hold_client(&client.id)?;
+        if repo.find_client(&client.id)?.as_ref() != Some(&client) {
+            return Err(OAuthError::invalid_client(presented_basic)
+                .logged("the client changed meanwhile")
+                .into());
+        }
+        Ok(repo.insert_token(&record)?)
+    })
+    .await?;
     Ok(prepared.response)
 }
 

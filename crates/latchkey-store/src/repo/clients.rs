@@ -126,6 +126,18 @@ impl Repo<'_> {
         self.find_client(id)
     }
 
+    /// Holds the client's row for the rest of the transaction against changes (PostgreSQL `FOR SHARE`: other
+    /// readers and holders go on, an update or delete waits for this commit). SQLite's write transactions
+    /// hold the whole database already.
+    pub fn hold_client(&mut self, id: &ClientId) -> Result<(), StoreError> {
+        if let crate::connection::AnyConnection::Postgresql(conn) = &mut *self.conn {
+            diesel::sql_query("SELECT 1 FROM clients WHERE id = $1 FOR SHARE")
+                .bind::<diesel::sql_types::Text, _>(id.as_str())
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
     /// Writes the given fields of one client, and only those: a rename racing with a secret rotation
     /// cannot bring the old secret back. `NotFound` when there is no such client.
     pub fn amend_client(&mut self, id: &ClientId, changes: &ClientChanges) -> Result<(), StoreError> {
