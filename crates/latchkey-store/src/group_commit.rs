@@ -172,6 +172,15 @@ impl GroupCommit {
     where
         F: FnOnce(&mut Repo<'_>) -> Result<(), StoreError> + Send + 'static,
     {
+        // Nobody waits for these, so nothing slows their producers down: past the limit the writer is far
+        // behind, and a best-effort record is dropped rather than queued without bound.
+        if self.counts.queued.load(Ordering::Relaxed) >= crate::WRITE_BEHIND_LIMIT {
+            tracing::debug!(
+                "not recording {what}: the writer is {} writes behind",
+                crate::WRITE_BEHIND_LIMIT
+            );
+            return;
+        }
         let piece = Box::new(Pending { work: Some(work), result: None, reply: Reply::Behind(what) });
         self.counts.queued.fetch_add(1, Ordering::Relaxed);
         if self.queue.send(piece).is_err() {

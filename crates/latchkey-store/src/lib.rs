@@ -93,6 +93,10 @@ pub struct Store {
     reads_inline: bool,
 }
 
+/// The most writes [`Store::write_behind`] keeps waiting; past it, new ones are dropped (they are best
+/// effort: a token's last use, noted again on its next use).
+pub const WRITE_BEHIND_LIMIT: u64 = 4_096;
+
 /// A count of tasks running, and a way to wait for none.
 #[derive(Default)]
 struct InFlight {
@@ -103,6 +107,10 @@ struct InFlight {
 impl InFlight {
     fn started(&self) {
         self.running.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn running(&self) -> u64 {
+        self.running.load(std::sync::atomic::Ordering::SeqCst) as u64
     }
 
     fn finished(&self) {
@@ -311,12 +319,16 @@ impl Store {
     /// Writes `work` without waiting for it: for records no answer depends on (a token's last use). On
     /// SQLite it is queued for the next group commit before this returns; on PostgreSQL it starts on the
     /// blocking thread pool. A failure is logged as failing to record `what`. [`Store::settle`] waits for it.
+    /// Past [`WRITE_BEHIND_LIMIT`] writes waiting, `work` is dropped.
     pub fn write_behind<F>(&self, what: &'static str, work: F)
     where
         F: FnOnce(&mut Repo<'_>) -> Result<(), StoreError> + Send + 'static,
     {
         match &self.group_commit {
             Some(group_commit) => group_commit.write_behind(what, work),
+            None if self.behind.running() >= WRITE_BEHIND_LIMIT => {
+                tracing::debug!("not recording {what}: {WRITE_BEHIND_LIMIT} such writes are running");
+            }
             None => {
                 let (store, behind) = (self.clone(), self.behind.clone());
                 behind.started();

@@ -8,7 +8,7 @@ use latchkey_model::{
     ClientId, GrantType, PlainSecret, RecordId, SecretHash, SecretKind, Timestamp, TokenRecord,
 };
 use latchkey_store::testing::{bare_client, TestDatabase};
-use latchkey_store::{Store, StoreError, StoreOptions, WriteBatches};
+use latchkey_store::{Store, StoreError, StoreOptions, WriteBatches, WRITE_BEHIND_LIMIT};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::mpsc;
@@ -182,4 +182,27 @@ fn a_refused_lone_writer_writes_nothing() {
     }));
     assert_eq!(answer, Err(StoreError::NotFound));
     assert!(!stored(&store, &hash));
+}
+
+#[test]
+fn writes_behind_past_the_limit_are_dropped_not_queued() {
+    let db = TestDatabase::sqlite();
+    let store = opened(&db, &StoreOptions::default());
+    let (release, held) = hold_writer(&store);
+    let (kept, _) = token();
+    let record = kept.clone();
+    store.write_behind("a test record", move |repo| repo.insert_token(&record));
+    for _ in 0..WRITE_BEHIND_LIMIT + 10 {
+        store.write_behind("a test record", |_| Ok(()));
+    }
+    assert_eq!(store.write_batches().unwrap().queued, WRITE_BEHIND_LIMIT, "bounded, whatever is offered");
+    drop(release);
+    let rt = runtime();
+    assert_eq!(rt.block_on(held), Ok(()));
+    rt.block_on(store.settle());
+    assert_eq!(store.write_batches().unwrap().queued, 0);
+    assert!(
+        stored(&store, kept.access_token_hash.as_ref().unwrap()),
+        "those queued before the limit are written"
+    );
 }
