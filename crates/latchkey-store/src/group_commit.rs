@@ -223,25 +223,17 @@ impl Writer {
 
     /// Runs the batch in one transaction and commits it (or rolls it back, when no piece kept anything).
     fn commit(&self, batch: &mut [Box<dyn Piece>]) -> Result<(), StoreError> {
-        let Some(_turn) = self.writers.try_lock_for(self.busy_timeout) else {
-            return Err(StoreError::Unavailable("the database is busy: too many writers".into()));
-        };
+        let _turn = take_turn(&self.writers, self.busy_timeout)?;
         let mut conn = self.pool.get()?;
         let conn: &mut AnyConnection = &mut conn;
         begin_write(conn)?;
-        let closed = match run_all(conn, &self.clients, batch) {
-            Ok(true) => Manager::commit_transaction(conn),
-            Ok(false) => Manager::rollback_transaction(conn),
+        match run_all(conn, &self.clients, batch) {
+            Ok(kept) => close(conn, kept),
             Err(error) => {
-                let _ = Manager::rollback_transaction(conn);
-                return Err(error);
+                let _ = close(conn, false);
+                Err(error)
             }
-        };
-        closed.map_err(|error| {
-            // A failed COMMIT can leave the transaction open; close it so the pooled connection is clean.
-            let _ = Manager::rollback_transaction(conn);
-            storage_failure(error)
-        })
+        }
     }
 }
 
@@ -304,6 +296,30 @@ fn storage_failure(error: diesel::result::Error) -> StoreError {
         StoreError::Unavailable(message) => StoreError::Unavailable(message),
         other => StoreError::Unavailable(other.to_string()),
     }
+}
+
+/// This process's turn to write to SQLite, waiting at most `timeout` (see [`crate::Store`]'s `sqlite_writers`).
+pub(crate) fn take_turn(
+    writers: &FairMutex<()>,
+    timeout: Duration,
+) -> Result<parking_lot::FairMutexGuard<'_, ()>, StoreError> {
+    writers
+        .try_lock_for(timeout)
+        .ok_or_else(|| StoreError::Unavailable("the database is busy: too many writers".into()))
+}
+
+/// Ends the open transaction: commits it when `keep`, else rolls it back. A failed COMMIT can leave the
+/// transaction open; it is then rolled back, so that the pooled connection is clean, and the commit's error
+/// is what the caller hears.
+pub(crate) fn close(conn: &mut AnyConnection, keep: bool) -> Result<(), StoreError> {
+    let closed = match keep {
+        true => Manager::commit_transaction(conn),
+        false => Manager::rollback_transaction(conn),
+    };
+    closed.map_err(|error| {
+        let _ = Manager::rollback_transaction(conn);
+        storage_failure(error)
+    })
 }
 
 /// Opens a write transaction; on SQLite it takes the write lock at once (see [`crate::Store::write`]).

@@ -3,7 +3,8 @@
 //! [`Store::open`] picks the backend from the URL, builds a connection pool and applies the embedded
 //! migrations. Work happens in transactions: [`Store::read`] and [`Store::write`] hand a [`Repo`] to a closure;
 //! one flow step is one transaction. Diesel calls block, so async callers go through [`Store::read_async`]
-//! and [`Store::write_async`], which run them on the blocking thread pool.
+//! (on the calling thread for a SQLite file, else on the blocking thread pool) and [`Store::write_async`]
+//! (SQLite: the next group commit of the writer thread; PostgreSQL: the blocking thread pool).
 
 mod checkpoint;
 mod client_cache;
@@ -25,7 +26,7 @@ pub use url::{DatabaseUrl, DatabaseUrlError};
 
 use client_cache::ClientCache;
 use connection::AnyConnection;
-use diesel::connection::{AnsiTransactionManager, Connection, SimpleConnection, TransactionManager};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection};
 use group_commit::GroupCommit;
 pub use group_commit::WriteBatches;
 use parking_lot::FairMutex;
@@ -100,7 +101,7 @@ pub const WRITE_BEHIND_LIMIT: u64 = 4_096;
 /// A count of tasks running, and a way to wait for none.
 #[derive(Default)]
 struct InFlight {
-    running: std::sync::atomic::AtomicUsize,
+    running: std::sync::atomic::AtomicU64,
     done: tokio::sync::Notify,
 }
 
@@ -110,7 +111,7 @@ impl InFlight {
     }
 
     fn running(&self) -> u64 {
-        self.running.load(std::sync::atomic::Ordering::SeqCst) as u64
+        self.running.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn finished(&self) {
@@ -121,7 +122,7 @@ impl InFlight {
     async fn settled(&self) {
         loop {
             let done = self.done.notified();
-            if self.running.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            if self.running() == 0 {
                 return;
             }
             done.await;
@@ -178,7 +179,8 @@ impl Store {
         };
         let sqlite_busy_timeout = options.sqlite_busy_timeout;
         let (behind, alive) = (Arc::default(), Arc::new(()));
-        if let DatabaseUrl::SqliteFile(_) = url {
+        let file = matches!(url, DatabaseUrl::SqliteFile(_));
+        if file {
             checkpoint::start(url, sqlite_busy_timeout, Arc::downgrade(&alive));
         }
         Ok(Self {
@@ -190,7 +192,7 @@ impl Store {
             clients,
             behind,
             _alive: alive,
-            reads_inline: matches!(url, DatabaseUrl::SqliteFile(_)),
+            reads_inline: file,
         })
     }
 
@@ -232,12 +234,7 @@ impl Store {
     ) -> Result<R, StoreError> {
         let _turn = match (self.backend, access) {
             (Backend::Sqlite, Access::Write) => {
-                match self.sqlite_writers.try_lock_for(self.sqlite_busy_timeout) {
-                    Some(turn) => Some(turn),
-                    None => {
-                        return Err(StoreError::Unavailable("the database is busy: too many writers".into()))
-                    }
-                }
+                Some(group_commit::take_turn(&self.sqlite_writers, self.sqlite_busy_timeout)?)
             }
             _ => None,
         };
@@ -253,19 +250,10 @@ impl Store {
                 "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
             )?,
         }
-        type Manager = <AnyConnection as Connection>::TransactionManager;
         match work(&mut Repo { conn, clients: &self.clients }) {
-            Ok(value) => match Manager::commit_transaction(conn) {
-                Ok(()) => Ok(value),
-                Err(error) => {
-                    // A failed COMMIT can leave the transaction open; close it so the pooled connection is
-                    // clean. The commit error is what the caller needs to know.
-                    let _ = Manager::rollback_transaction(conn);
-                    Err(error.into())
-                }
-            },
+            Ok(value) => group_commit::close(conn, true).map(|()| value),
             Err(error) => {
-                let _ = Manager::rollback_transaction(conn);
+                let _ = group_commit::close(conn, false);
                 Err(error)
             }
         }
