@@ -48,7 +48,7 @@ fn standard_claims(content: &IdTokenContent<'_>) -> Result<StandardClaims<CoreGe
 
 /// Signs the ID token; returns its compact serialisation.
 pub fn issue_id_token(keyring: &Keyring, content: &IdTokenContent<'_>) -> Result<String, OAuthError> {
-    let key = keyring.signing_key(content.alg).ok_or_else(OAuthError::server_error)?;
+    let key = keyring.signing_key(content.alg, content.now).ok_or_else(OAuthError::server_error)?;
     let issuer = IssuerUrl::new(content.issuer.to_owned()).map_err(|_| OAuthError::server_error())?;
     let claims = CoreIdTokenClaims::new(
         issuer,

@@ -1,10 +1,11 @@
 //! The expired-data janitor: deletes token records, browser sessions and failed-login counters nothing can
 //! use any more. It works in batches, each its own short transaction, so it runs beside live traffic
-//! without holding the write lock for long.
+//! without holding the write lock for long. Each batch holds [`Exclusive::Janitor`]: when servers share a
+//! database, a server that finds another one's batch running leaves the sweep to it.
 
 use crate::throttle::FORGET_AFTER_SECONDS;
 use latchkey_model::Timestamp;
-use latchkey_store::{Store, StoreError, TokenRetention};
+use latchkey_store::{Exclusive, Repo, Store, StoreError, TokenRetention};
 
 /// Rows deleted per transaction.
 pub const BATCH: i64 = 500;
@@ -21,6 +22,8 @@ pub struct Swept {
     pub tokens: u64,
     pub sessions: u64,
     pub login_failures: u64,
+    /// Another server was sweeping, and this one left the rest to it.
+    pub left_to_another_server: bool,
 }
 
 /// One full pass at `now`. Sessions idle since before `session_idle_before` are ended too.
@@ -37,26 +40,43 @@ pub fn sweep(
         revoked_before: now.plus_seconds(-REVOKED_KEPT_SECONDS),
     };
     let forget_before = now.plus_seconds(-FORGET_AFTER_SECONDS);
-    Ok(Swept {
-        tokens: in_batches(batch, || store.write(|repo| repo.purge_tokens(&retention, batch)))?,
-        sessions: in_batches(batch, || {
-            store.write(|repo| repo.purge_sessions(now, session_idle_before, batch))
-        })?,
-        login_failures: in_batches(batch, || {
-            store.write(|repo| repo.purge_login_failures(now, forget_before, batch))
-        })?,
-    })
+    let mut swept = Swept::default();
+    let mut batches = Batches { store, batch, yielded: false };
+    swept.tokens = batches.run(|repo| repo.purge_tokens(&retention, batch))?;
+    swept.sessions = batches.run(|repo| repo.purge_sessions(now, session_idle_before, batch))?;
+    swept.login_failures = batches.run(|repo| repo.purge_login_failures(now, forget_before, batch))?;
+    swept.left_to_another_server = batches.yielded;
+    Ok(swept)
 }
 
-/// Repeats `one` until a batch comes back short.
-fn in_batches(batch: i64, mut one: impl FnMut() -> Result<u64, StoreError>) -> Result<u64, StoreError> {
-    let full = u64::try_from(batch).unwrap_or(u64::MAX);
-    let mut total = 0u64;
-    loop {
-        let deleted = one()?;
-        total = total.saturating_add(deleted);
-        if deleted < full {
-            return Ok(total);
+struct Batches<'s> {
+    store: &'s Store,
+    batch: i64,
+    /// Set once another server held the janitor's lock: nothing more is done here.
+    yielded: bool,
+}
+
+impl Batches<'_> {
+    /// Repeats `one`, each time in its own transaction, until a batch comes back short.
+    fn run(&mut self, one: impl Fn(&mut Repo<'_>) -> Result<u64, StoreError>) -> Result<u64, StoreError> {
+        let full = u64::try_from(self.batch).unwrap_or(u64::MAX);
+        let mut total = 0u64;
+        while !self.yielded {
+            let deleted = self.store.write(|repo| {
+                if !repo.try_hold_exclusive(Exclusive::Janitor)? {
+                    return Ok(None);
+                }
+                one(repo).map(Some)
+            })?;
+            let Some(deleted) = deleted else {
+                self.yielded = true;
+                break;
+            };
+            total = total.saturating_add(deleted);
+            if deleted < full {
+                break;
+            }
         }
+        Ok(total)
     }
 }

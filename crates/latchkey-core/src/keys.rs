@@ -10,7 +10,7 @@ use josekit::jwe::{Dir, JweHeader};
 use josekit::jwk::{Jwk, KeyPair};
 use josekit::jws::{EdDSA, JwsSigner, ES256, RS256};
 use latchkey_model::{SigningKeyRecord, Timestamp};
-use latchkey_store::{Repo, StoreError};
+use latchkey_store::{Exclusive, Repo, StoreError};
 use openidconnect::core::{CoreJsonWebKey, CoreJwsSigningAlgorithm};
 use openidconnect::{PrivateSigningKey, SigningError};
 use rand::{CryptoRng, RngCore};
@@ -106,7 +106,16 @@ pub struct SigningKey {
     signer: Box<dyn JwsSigner>,
     public: CoreJsonWebKey,
     public_json: serde_json::Value,
-    pub retired: bool,
+    /// It signs from here on …
+    pub signs_from: Timestamp,
+    /// … until here, when its successor takes over.
+    pub retired_at: Option<Timestamp>,
+}
+
+impl SigningKey {
+    fn signs_at(&self, now: Timestamp) -> bool {
+        self.signs_from <= now && self.retired_at.is_none_or(|retired| now < retired)
+    }
 }
 
 impl fmt::Debug for SigningKey {
@@ -167,6 +176,7 @@ pub fn generate(
         encrypted_private_key: kek.encrypt(&private_pem)?,
         public_jwk: public.to_string(),
         created_at: now,
+        signs_from: now,
         retired_at: None,
         expires_at: None,
     })
@@ -192,11 +202,13 @@ pub fn load(record: &SigningKeyRecord, kek: &KeyEncryptionKey) -> Result<Signing
         signer,
         public,
         public_json,
-        retired: record.retired_at.is_some(),
+        signs_from: record.signs_from,
+        retired_at: record.retired_at,
     })
 }
 
-/// The keys in force: the active one of each algorithm signs; retired ones are only published.
+/// The keys in force: every published key is in the JWKS; of each algorithm, the one whose signing period
+/// holds `now` signs.
 #[derive(Debug, Default)]
 pub struct Keyring {
     keys: Vec<SigningKey>,
@@ -204,52 +216,99 @@ pub struct Keyring {
     jwks_json: String,
 }
 
+/// When a rotation's new keys start signing, and how long the old ones stay published.
+#[derive(Debug, Clone, Copy)]
+pub struct RotationSchedule {
+    /// From the rotation until the new keys sign: long enough for every server to load them into its JWKS
+    /// and for relying parties to refetch theirs. Until then the old keys go on signing.
+    pub publish_ahead_seconds: i64,
+    /// From the switch until the old keys leave the JWKS: the longest lifetime of anything they signed.
+    pub keep_old_for_seconds: i64,
+}
+
 impl Keyring {
+    /// The published keys, if every algorithm has one that is not retired; `None` when some must be made
+    /// ([`Keyring::load_or_create`]). Reads only.
+    pub fn load_published(
+        repo: &mut Repo<'_>,
+        kek: &KeyEncryptionKey,
+        now: Timestamp,
+    ) -> Result<Option<Self>, KeyError> {
+        let records = repo.published_signing_keys(now)?;
+        let keys = records.iter().map(|record| load(record, kek)).collect::<Result<Vec<_>, _>>()?;
+        let complete = KeyAlgorithm::ALL.iter().all(|alg| active_record(&records, *alg));
+        Ok(complete.then(|| Self::of(keys)))
+    }
+
     /// Loads the published keys, generating any algorithm that has no active key yet (first start, or after
-    /// a new algorithm was added). Runs inside one write transaction.
+    /// a new algorithm was added). Runs inside one write transaction, which holds
+    /// [`Exclusive::SigningKeys`] before it makes anything: servers starting together on an empty
+    /// database make one key set, the first one's, and the others load it.
     pub fn load_or_create(
         repo: &mut Repo<'_>,
         kek: &KeyEncryptionKey,
         now: Timestamp,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<Self, KeyError> {
+        if let Some(keyring) = Self::load_published(repo, kek, now)? {
+            return Ok(keyring);
+        }
+        repo.hold_exclusive(Exclusive::SigningKeys)?;
+        // Read again under the lock: another server may have made them while this one waited.
         let records = repo.published_signing_keys(now)?;
         // Decrypt what is there before writing anything, so a wrong key-encryption key changes nothing.
         let mut keys = records.iter().map(|record| load(record, kek)).collect::<Result<Vec<_>, _>>()?;
         for alg in KeyAlgorithm::ALL {
-            let has_active = records.iter().any(|r| r.alg == alg.as_str() && r.retired_at.is_none());
-            if !has_active {
+            if !active_record(&records, alg) {
+                // Nothing of this algorithm signs yet, so there is nothing to publish ahead of: it signs now.
                 let record = generate(alg, kek, now, rng)?;
                 repo.insert_signing_key(&record)?;
                 keys.push(load(&record, kek)?);
             }
         }
-        let jwks_json = jwks_of(&keys).to_string();
-        Ok(Self { keys, jwks_json })
+        Ok(Self::of(keys))
     }
 
-    /// Retires the active keys and makes new ones. The old keys stay published until `keep_old_for` seconds
-    /// from now, the longest lifetime of anything they signed.
+    /// Makes a successor for every active key. The new keys are published now and sign from
+    /// `now + publish_ahead_seconds`; the old ones sign until then and stay published for
+    /// `keep_old_for_seconds` after it.
     pub fn rotate(
         repo: &mut Repo<'_>,
         kek: &KeyEncryptionKey,
         now: Timestamp,
-        keep_old_for: i64,
+        schedule: RotationSchedule,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<Self, KeyError> {
         // Refuse before retiring anything if the published keys cannot be read with this key.
         for record in repo.published_signing_keys(now)? {
             load(&record, kek)?;
         }
+        let switch = now.plus_seconds(schedule.publish_ahead_seconds.max(0));
         for alg in KeyAlgorithm::ALL {
-            repo.retire_signing_keys(alg.as_str(), now, now.plus_seconds(keep_old_for))?;
+            let keep_until = switch.plus_seconds(schedule.keep_old_for_seconds);
+            let retired = repo.retire_signing_keys(alg.as_str(), switch, keep_until)?;
+            let mut record = generate(alg, kek, now, rng)?;
+            // With no predecessor there is no one to take over from: sign at once.
+            record.signs_from = if retired == 0 { now } else { switch };
+            repo.insert_signing_key(&record)?;
         }
         Self::load_or_create(repo, kek, now, rng)
     }
 
-    /// The newest active key for `alg`.
-    pub fn signing_key(&self, alg: KeyAlgorithm) -> Option<&SigningKey> {
-        self.keys.iter().rev().find(|key| key.alg == alg && !key.retired)
+    fn of(keys: Vec<SigningKey>) -> Self {
+        let jwks_json = jwks_of(&keys).to_string();
+        Self { keys, jwks_json }
+    }
+
+    /// The key that signs `alg` at `now`. Should no key's period hold `now` (a server whose clock is behind
+    /// the one that made the first keys), the earliest not yet retired.
+    pub fn signing_key(&self, alg: KeyAlgorithm, now: Timestamp) -> Option<&SigningKey> {
+        let of_alg = || self.keys.iter().filter(move |key| key.alg == alg);
+        of_alg().filter(|key| key.signs_at(now)).max_by_key(|key| key.signs_from).or_else(|| {
+            of_alg()
+                .filter(|key| key.retired_at.is_none_or(|retired| now < retired))
+                .min_by_key(|key| key.signs_from)
+        })
     }
 
     /// The JWKS document: every published key, each with a unique `kid`.
@@ -265,6 +324,15 @@ impl Keyring {
     pub fn kids(&self) -> Vec<&str> {
         self.keys.iter().map(|key| key.kid.as_str()).collect()
     }
+
+    /// When the newest key of any algorithm starts signing.
+    pub fn newest_signs_from(&self) -> Option<Timestamp> {
+        self.keys.iter().map(|key| key.signs_from).max()
+    }
+}
+
+fn active_record(records: &[SigningKeyRecord], alg: KeyAlgorithm) -> bool {
+    records.iter().any(|r| r.alg == alg.as_str() && r.retired_at.is_none())
 }
 
 fn jwks_of(keys: &[SigningKey]) -> serde_json::Value {

@@ -129,6 +129,8 @@ pub fn create(
     }
     let (client_id, username) = match owner {
         Owner::User(username) => {
+            // Against a revocation of everything the user holds, made at the same instant.
+            repo.hold_user(username)?;
             match repo.find_user(username)? {
                 Some(user) if !user.disabled => {}
                 _ => return refuse(format!("no active user named {username}")).map_err(Into::into),
@@ -137,6 +139,7 @@ pub fn create(
             (reserved, Some(username.clone()))
         }
         Owner::Client(client_id) => {
+            repo.hold_client(client_id)?;
             let Some(client) = repo.find_client(client_id)?.filter(|client| !client.is_reserved()) else {
                 return refuse(format!("no client with id {client_id}")).map_err(Into::into);
             };

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use latchkey_core::id_token::{issue_id_token, IdTokenContent};
-use latchkey_core::keys::{KeyAlgorithm, KeyEncryptionKey, KeyError, Keyring};
+use latchkey_core::keys::{KeyAlgorithm, KeyEncryptionKey, KeyError, Keyring, RotationSchedule};
 use latchkey_model::{PlainSecret, SecretKind, Timestamp};
 use latchkey_store::testing::TestDatabase;
 use latchkey_store::Store;
@@ -12,7 +12,9 @@ use openidconnect::{AccessTokenHash, ClientId, IssuerUrl, Nonce};
 
 latchkey_store::on_both_backends!(
     keys_are_created_once_and_encrypted_at_rest,
-    rotation_keeps_old_keys_published
+    rotation_keeps_old_keys_published,
+    rotation_publishes_new_keys_before_they_sign,
+    servers_starting_together_make_one_key_set
 );
 
 const NOW: i64 = 1_800_000_000;
@@ -58,34 +60,99 @@ fn keys_are_created_once_and_encrypted_at_rest(db: &TestDatabase) {
     assert!(matches!(refused, Err(KeyError::Undecryptable(_))), "{refused:?}");
 }
 
-fn rotation_keeps_old_keys_published(db: &TestDatabase) {
-    let store = db.open().unwrap();
-    let kek = KeyEncryptionKey::generate(&mut rand::thread_rng());
-    let before = keyring(&store, &kek, NOW);
-    let old_rs = before.signing_key(KeyAlgorithm::Rs256).unwrap().kid.clone();
-    let rotated = store
+fn rotate(store: &Store, kek: &KeyEncryptionKey, now: i64, schedule: RotationSchedule) -> Keyring {
+    store
         .write(|repo| {
             Ok(Keyring::rotate(
                 repo,
-                &kek,
-                Timestamp::from_unix_seconds(NOW + 5),
-                3600,
+                kek,
+                Timestamp::from_unix_seconds(now),
+                schedule,
                 &mut rand::thread_rng(),
             ))
         })
         .unwrap()
-        .unwrap();
-    let new_rs = rotated.signing_key(KeyAlgorithm::Rs256).unwrap().kid.clone();
+        .unwrap()
+}
+
+fn signer(keys: &Keyring, at: i64) -> String {
+    keys.signing_key(KeyAlgorithm::Rs256, Timestamp::from_unix_seconds(at)).unwrap().kid.clone()
+}
+
+const SCHEDULE: RotationSchedule =
+    RotationSchedule { publish_ahead_seconds: 120, keep_old_for_seconds: 3600 };
+
+fn rotation_keeps_old_keys_published(db: &TestDatabase) {
+    let store = db.open().unwrap();
+    let kek = KeyEncryptionKey::generate(&mut rand::thread_rng());
+    let before = keyring(&store, &kek, NOW);
+    let old_rs = signer(&before, NOW);
+    let rotated = rotate(&store, &kek, NOW + 5, SCHEDULE);
+    let new_rs = signer(&rotated, NOW + 5 + 120);
     assert_ne!(old_rs, new_rs, "new tokens are signed with the new key");
     let kids = rotated.kids();
     assert_eq!(kids.len(), 6);
     assert!(kids.contains(&old_rs.as_str()), "the old key stays published");
     let unique: std::collections::HashSet<_> = kids.iter().collect();
     assert_eq!(unique.len(), kids.len(), "every kid is unique");
-    // Once everything the old key signed has expired, it leaves the JWKS.
-    let later = keyring(&store, &kek, NOW + 5 + 3600);
+    // Once everything the old key signed has expired (an hour after it stopped signing), it leaves the JWKS.
+    let still = keyring(&store, &kek, NOW + 5 + 120 + 3599);
+    assert!(still.kids().contains(&old_rs.as_str()));
+    let later = keyring(&store, &kek, NOW + 5 + 120 + 3600);
     assert!(!later.kids().contains(&old_rs.as_str()));
     assert_eq!(later.kids().len(), 3);
+}
+
+/// A rotation's keys are published at once and sign only after the publication delay, so every server (which
+/// reloads within it) publishes them before any server signs with them; until then the old keys sign. Every
+/// server that loaded the keys switches at the same instant, whenever it loaded them.
+fn rotation_publishes_new_keys_before_they_sign(db: &TestDatabase) {
+    let store = db.open().unwrap();
+    let kek = KeyEncryptionKey::generate(&mut rand::thread_rng());
+    let old = signer(&keyring(&store, &kek, NOW), NOW);
+    let here = rotate(&store, &kek, NOW, SCHEDULE);
+    let elsewhere = keyring(&store, &kek, NOW + 30);
+    for keys in [&here, &elsewhere] {
+        assert_eq!(keys.kids().len(), 6, "published at once");
+        assert_eq!(signer(keys, NOW), old, "the old key still signs");
+        assert_eq!(signer(keys, NOW + 119), old);
+        assert_ne!(signer(keys, NOW + 120), old, "the new key signs from the announced instant");
+    }
+    assert_eq!(here.newest_signs_from(), Some(Timestamp::from_unix_seconds(NOW + 120)));
+    let new = signer(&here, NOW + 120);
+    assert!(here.kids().contains(&new.as_str()) && elsewhere.kids().contains(&new.as_str()));
+
+    // A second rotation inside the delay: each key signs in turn, none is skipped, none signs twice.
+    let again = rotate(&store, &kek, NOW + 60, SCHEDULE);
+    assert_eq!(again.kids().len(), 9);
+    assert_eq!(signer(&again, NOW + 100), old);
+    assert_eq!(signer(&again, NOW + 150), new);
+    let newest = signer(&again, NOW + 180);
+    assert!(newest != old && newest != new);
+}
+
+/// Servers starting at the same instant on an empty database: one key set, the same for every server.
+fn servers_starting_together_make_one_key_set(db: &TestDatabase) {
+    let kek = KeyEncryptionKey::generate(&mut rand::thread_rng());
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let (store, kek, barrier) = (db.open().unwrap(), kek.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut kids: Vec<String> =
+                    keyring(&store, &kek, NOW).kids().into_iter().map(str::to_owned).collect();
+                kids.sort();
+                kids
+            })
+        })
+        .collect();
+    let sets: Vec<Vec<String>> = starts.into_iter().map(|start| start.join().unwrap()).collect();
+    assert_eq!(sets[0].len(), 3, "{sets:?}");
+    assert!(sets.iter().all(|set| *set == sets[0]), "every server loaded the same keys: {sets:?}");
+    let stored =
+        db.open().unwrap().read(|repo| repo.published_signing_keys(Timestamp::from_unix_seconds(NOW)));
+    assert_eq!(stored.unwrap().len(), 3, "nothing else was stored");
 }
 
 #[test]

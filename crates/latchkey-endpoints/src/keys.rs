@@ -1,10 +1,22 @@
 //! The signing keys in force, shared by every request: loaded at start, reloaded from the database so a
 //! rotation made elsewhere is picked up, replaced at once by a rotation made here.
+//!
+//! A rotation publishes before it signs: its new keys sign only [`PUBLISH_AHEAD_SECONDS`] after it, by which
+//! time every server has reloaded them into its JWKS (every [`RELOAD_EVERY_SECONDS`]) and every relying party
+//! that honours the JWKS's cache lifetime ([`JWKS_CACHE_SECONDS`]) has fetched them.
 
-use latchkey_core::keys::{KeyEncryptionKey, Keyring};
+use latchkey_core::keys::{KeyEncryptionKey, Keyring, RotationSchedule};
 use latchkey_model::{Client, Timestamp};
 use latchkey_store::{Store, StoreError};
 use std::sync::{Arc, RwLock};
+
+/// How often every server reloads the published keys.
+pub const RELOAD_EVERY_SECONDS: u64 = 30;
+/// How long relying parties may cache the JWKS document (its `Cache-Control: max-age`).
+pub const JWKS_CACHE_SECONDS: u64 = 60;
+/// From a rotation until its keys sign: a reload, a relying party's cache lifetime, and a margin for clocks
+/// and a slow reload.
+pub const PUBLISH_AHEAD_SECONDS: i64 = (RELOAD_EVERY_SECONDS + JWKS_CACHE_SECONDS + 30) as i64;
 
 pub struct SigningKeys {
     /// `None` in a context that never signs or rotates (most operator commands).
@@ -49,12 +61,26 @@ impl SigningKeys {
         }
     }
 
-    /// Loads the published keys (making any that are missing) and signs with them from now on.
+    /// Loads the published keys (making any that are missing) and signs with them from now on. A read
+    /// unless keys are missing; should another server make them at the same instant, loads its keys.
     pub fn reload(&self, store: &Store, now: Timestamp) -> Result<(), StoreError> {
         let kek = self.kek.as_ref().ok_or_else(no_kek)?;
-        let keys = store.write(|repo| {
-            Keyring::load_or_create(repo, kek, now, &mut rand::rngs::OsRng).map_err(key_error)
-        })?;
+        let published = store.read(|repo| Ok(Keyring::load_published(repo, kek, now)))?.map_err(key_error)?;
+        let keys = match published {
+            Some(keys) => keys,
+            None => {
+                let create = || {
+                    store.write(|repo| {
+                        Keyring::load_or_create(repo, kek, now, &mut rand::rngs::OsRng).map_err(key_error)
+                    })
+                };
+                // The unique active key per algorithm refuses a second key set made beside this one.
+                match create() {
+                    Err(StoreError::Conflict(_)) => create()?,
+                    other => other?,
+                }
+            }
+        };
         self.replace(keys);
         Ok(())
     }
@@ -68,16 +94,21 @@ impl SigningKeys {
         }
     }
 
-    /// New keys for every algorithm, signing at once here; the old ones stay published for the longest
-    /// access-token lifetime of any client (an ID token lives as long as its access token). All or nothing.
-    pub fn rotate(&self, store: &Store, now: Timestamp) -> Result<Vec<String>, StoreError> {
+    /// New keys for every algorithm, published at once and signing from [`PUBLISH_AHEAD_SECONDS`] on; the
+    /// old ones sign until then and stay published for the longest access-token lifetime of any client after
+    /// it (an ID token lives as long as its access token). All or nothing. Returns the published key ids
+    /// and when the new keys start signing.
+    pub fn rotate(&self, store: &Store, now: Timestamp) -> Result<(Vec<String>, Timestamp), StoreError> {
         let kek = self.kek.as_ref().ok_or_else(no_kek)?;
         let keys = store.write(|repo| {
             let keep = repo.longest_access_token_ttl()?.unwrap_or(Client::DEFAULT_ACCESS_TOKEN_TTL);
-            Keyring::rotate(repo, kek, now, keep, &mut rand::rngs::OsRng).map_err(key_error)
+            let schedule =
+                RotationSchedule { publish_ahead_seconds: PUBLISH_AHEAD_SECONDS, keep_old_for_seconds: keep };
+            Keyring::rotate(repo, kek, now, schedule, &mut rand::rngs::OsRng).map_err(key_error)
         })?;
         let kids = keys.kids().into_iter().map(str::to_owned).collect();
+        let signs_from = keys.newest_signs_from().unwrap_or(now);
         self.replace(keys);
-        Ok(kids)
+        Ok((kids, signs_from))
     }
 }

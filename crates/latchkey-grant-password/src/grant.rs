@@ -82,6 +82,9 @@ pub fn issue(
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Outcome<TokenResponse> {
     let Verified { client, user, scope } = verified;
+    // Held against a revocation of the user or the client made at the same instant.
+    repo.hold_client(&client.id)?;
+    repo.hold_user(&user.username)?;
     // The password was checked against the hash read in step 1: a reset or a disabling since then wins.
     if repo
         .find_user(&user.username)?

@@ -50,6 +50,12 @@ pub fn refresh(
     // response issues, and the next refresh may ask for all of it again.
     let granted = current.granted_scope();
     let scope = scope_to_issue(request.scope.as_ref(), &granted, client)?;
+    // Before the token is taken: a revocation of the user or the client racing this refresh either sees its
+    // new token or is seen by it.
+    repo.hold_client(&client.id)?;
+    if let Some(username) = &current.username {
+        repo.hold_user(username)?;
+    }
     let old = match repo.consume_refresh_token(&presented, now)? {
         Consumed::First(old) => old,
         Consumed::Unknown => return Err(OAuthError::invalid_grant("unknown refresh token").into()),

@@ -35,6 +35,9 @@ pub struct SigningKeyRecord {
     /// The public JWK as JSON text.
     pub public_jwk: String,
     pub created_at: Timestamp,
+    /// Published from creation, it signs only from here: by then every server publishes it.
+    pub signs_from: Timestamp,
+    /// It stops signing here (a successor signs from this instant on).
     pub retired_at: Option<Timestamp>,
     /// After this the key leaves the JWKS: everything it signed has expired.
     pub expires_at: Option<Timestamp>,

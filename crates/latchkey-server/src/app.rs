@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How often a server reloads the signing keys, so a rotation made elsewhere (the CLI, another node) is
-/// picked up.
-const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
+/// published here before its keys sign.
+const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(latchkey_endpoints::keys::RELOAD_EVERY_SECONDS);
 
 /// What every handler can reach.
 pub struct AppState {

@@ -111,8 +111,9 @@ async fn execute(
             let kek =
                 config.key_encryption_key(&config.issuer_or_bind().map_err(invalid)?).map_err(invalid)?;
             let ctx = context(config, SigningKeys::new(kek))?;
-            let kids = operations::rotate_keys(&ctx).await.map_err(refused("key"))?;
+            let (kids, signs_from) = operations::rotate_keys(&ctx).await.map_err(refused("key"))?;
             writeln!(out, "signing keys rotated; published key ids: {}", kids.join(" "))?;
+            writeln!(out, "the new keys sign from {} (unix time)", signs_from.unix_seconds())?;
             Ok(writeln!(out, "running servers pick the new keys up within a minute")?)
         }
         Command::RevokeUser(Username { username }) => {

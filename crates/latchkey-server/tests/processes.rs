@@ -3,14 +3,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use latchkey_store::testing::TestDatabase;
+use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet};
+use openidconnect::{Audience, ClientId, ClientSecret, IssuerUrl, JsonWebKey, Nonce};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
-latchkey_store::on_both_backends!(a_client_change_made_anywhere_holds_on_the_next_request_on_every_server);
+latchkey_store::on_both_backends!(
+    a_client_change_made_anywhere_holds_on_the_next_request_on_every_server,
+    servers_started_together_publish_one_key_set_and_a_rotation_is_published_before_it_signs
+);
 
 const SECRET: &str = "svc-secret-0123456789abcdef-0123456789";
+const ADMIN_TOKEN: &str = "admin-token-0123456789abcdef-0123456789";
 
 fn latchkey(dir: &Path, db: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_latchkey"));
@@ -33,19 +39,29 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, db: &str) -> Self {
+        Self::spawn(dir, db).listening()
+    }
+
+    /// Started, not yet listening: several can start at the same instant.
+    fn spawn(dir: &Path, db: &str) -> Self {
         let child = latchkey(dir, db)
+            .env("LATCHKEY_ADMIN_TOKEN", ADMIN_TOKEN)
             .args(["serve", "--bind", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         // Owned at once, so that it is killed and reaped on every path, a failed start included.
-        let mut server = Self { child, url: String::new() };
+        Self { child, url: String::new() }
+    }
+
+    fn listening(mut self) -> Self {
+        let server = &mut self;
         let lines = BufReader::new(server.child.stdout.take().unwrap()).lines();
         for line in lines {
             if let Some(rest) = line.unwrap().strip_prefix("listening on ") {
                 server.url = rest.split_whitespace().next().unwrap().to_owned();
-                return server;
+                return self;
             }
         }
         panic!("the server stopped before it listened");
@@ -131,6 +147,73 @@ fn a_client_change_made_anywhere_holds_on_the_next_request_on_every_server(db: &
         for server in [&one, &other] {
             assert_eq!(status(&http, &server.url, &new_secret, "write").await, 401, "a deleted client");
         }
+    });
+}
+
+async fn jwks(http: &reqwest::Client, server: &Server) -> CoreJsonWebKeySet {
+    http.get(format!("{}/jwks.json", server.url)).send().await.unwrap().json().await.unwrap()
+}
+
+fn kids(set: &CoreJsonWebKeySet) -> std::collections::BTreeSet<String> {
+    set.keys().iter().filter_map(|key| key.key_id().map(|kid| kid.as_str().to_owned())).collect()
+}
+
+/// Two servers start at the same instant on an empty database: one key set, published by both. Then a key
+/// rotation on one is followed at once by an ID token from it, which the other's JWKS verifies: the
+/// rotation's keys are published before they sign.
+fn servers_started_together_publish_one_key_set_and_a_rotation_is_published_before_it_signs(
+    db: &TestDatabase,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, other) = (Server::spawn(dir.path(), db.url()), Server::spawn(dir.path(), db.url()));
+    let (one, other) = (one.listening(), other.listening());
+    let http = reqwest::Client::new();
+    let rt = runtime();
+    let started = rt.block_on(async { (jwks(&http, &one).await, jwks(&http, &other).await) });
+    assert_eq!(kids(&started.0).len(), 3, "one key of each algorithm");
+    assert_eq!(kids(&started.0), kids(&started.1), "both servers publish the same keys");
+
+    let app =
+        ["client", "add", "--id", "app", "--secret", SECRET, "--grant-type", "password", "--scope", "openid"];
+    run(dir.path(), db.url(), &app);
+    run(dir.path(), db.url(), &["user", "add", "--username", "alice", "--password", "correct horse battery"]);
+    rt.block_on(async {
+        let rotated: serde_json::Value = http
+            .post(format!("{}/admin/keys/rotate", one.url))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(rotated["kids"].as_array().unwrap().len(), 6, "{rotated}");
+        assert_eq!(kids(&jwks(&http, &one).await).len(), 6, "published at once where it was made");
+
+        let issued: serde_json::Value = http
+            .post(format!("{}/token", one.url))
+            .basic_auth("app", Some(SECRET))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", "alice"),
+                ("password", "correct horse battery"),
+                ("scope", "openid"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id_token: CoreIdToken = issued["id_token"].as_str().unwrap().parse().unwrap();
+        let verifier = CoreIdTokenVerifier::new_confidential_client(
+            ClientId::new("app".into()),
+            ClientSecret::new(SECRET.into()),
+            IssuerUrl::new(one.url.clone()).unwrap(),
+            jwks(&http, &other).await,
+        );
+        let claims = id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())).unwrap();
+        assert_eq!(claims.audiences(), &[Audience::new("app".into())]);
     });
 }
 

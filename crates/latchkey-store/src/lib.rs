@@ -21,7 +21,9 @@ pub mod testing;
 mod url;
 
 pub use error::StoreError;
-pub use repo::{ClientChanges, Consumed, LoginAttempt, Repo, TokenQuery, TokenRetention, UserChanges};
+pub use repo::{
+    ClientChanges, Consumed, Exclusive, LoginAttempt, Repo, TokenQuery, TokenRetention, UserChanges,
+};
 pub use url::{DatabaseUrl, DatabaseUrlError};
 
 use client_cache::ClientCache;

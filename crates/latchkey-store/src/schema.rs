@@ -77,6 +77,7 @@ diesel::table! {
         created_at -> BigInt,
         retired_at -> Nullable<BigInt>,
         expires_at -> Nullable<BigInt>,
+        signs_from -> BigInt,
     }
 }
 

@@ -31,6 +31,8 @@ latchkey_store::on_both_backends!(
     migrations_revert_and_reapply,
     a_client_changed_by_another_server_is_seen_at_once,
     a_client_cached_from_a_rolled_back_change_is_never_used,
+    revoking_a_user_reaches_a_token_made_beside_it,
+    revoking_a_client_reaches_a_token_made_beside_it,
 );
 
 const T0: i64 = 1_800_000_000;
@@ -801,4 +803,58 @@ mod flows {
         }
         assert!(matches!(count("user:alice", 5006, 5100), LoginAttempt::Locked(_)));
     }
+}
+
+/// A token for the owner is being made in one transaction (a refresh, a login, a personal token: each holds
+/// the owner's row first) while another revokes everything the owner holds. Whichever way they meet, the new
+/// token ends revoked: the revocation waits for the maker's commit and then sees its row. (Without the row
+/// lock, PostgreSQL's READ COMMITTED revocation runs beside the uncommitted insert and misses it.)
+fn a_token_made_beside_a_revocation_ends_revoked(
+    db: &TestDatabase,
+    hold: fn(&mut latchkey_store::Repo<'_>) -> Result<(), StoreError>,
+    revoke: fn(&mut latchkey_store::Repo<'_>) -> Result<u64, StoreError>,
+) {
+    let (maker, revoker) = (seeded(db), db.open().unwrap());
+    let made = full_record("app", Some("alice"), at(1));
+    let (inserted, waiting) = std::sync::mpsc::channel::<()>();
+    let (started, revoking) = std::sync::mpsc::channel::<()>();
+    let making = {
+        let made = made.clone();
+        std::thread::spawn(move || {
+            maker.write(move |repo| {
+                hold(repo)?;
+                repo.insert_token(&made)?;
+                inserted.send(()).unwrap();
+                // Give the revocation time to reach the database while this insert is not committed yet.
+                revoking.recv().unwrap();
+                std::thread::sleep(Duration::from_millis(300));
+                Ok(())
+            })
+        })
+    };
+    waiting.recv().unwrap();
+    let revocation = std::thread::spawn(move || {
+        started.send(()).unwrap();
+        revoker.write(revoke)
+    });
+    making.join().unwrap().unwrap();
+    assert_eq!(revocation.join().unwrap(), Ok(1), "the revocation saw the token made beside it");
+    let stored = db.open().unwrap().read(|repo| repo.get_token(&made.id)).unwrap();
+    assert!(stored.is_revoked());
+}
+
+fn revoking_a_user_reaches_a_token_made_beside_it(db: &TestDatabase) {
+    a_token_made_beside_a_revocation_ends_revoked(
+        db,
+        |repo| repo.hold_user(&Username::parse("alice").unwrap()),
+        |repo| repo.revoke_user(&Username::parse("alice").unwrap(), at(2)),
+    );
+}
+
+fn revoking_a_client_reaches_a_token_made_beside_it(db: &TestDatabase) {
+    a_token_made_beside_a_revocation_ends_revoked(
+        db,
+        |repo| repo.hold_client(&ClientId::parse("app").unwrap()),
+        |repo| repo.revoke_client(&ClientId::parse("app").unwrap(), at(2)),
+    );
 }

@@ -12,7 +12,7 @@ on_both_backends!(
     the_admin_api_wants_its_credential,
     revoking_a_user_ends_every_token_code_and_session,
     revoking_a_client_leaves_other_clients_alone,
-    rotated_keys_sign_at_once_and_old_ones_stay_published,
+    rotated_keys_are_published_at_once_and_sign_from_the_announced_instant,
     admin_revocation_answers_503_when_storage_fails,
     operators_manage_users,
     operators_manage_clients,
@@ -194,7 +194,7 @@ async fn published_kids(fixture: &Fixture) -> Vec<String> {
     jwks["keys"].as_array().unwrap().iter().map(|key| key["kid"].as_str().unwrap().to_owned()).collect()
 }
 
-async fn rotated_keys_sign_at_once_and_old_ones_stay_published(db: TestDatabase) {
+async fn rotated_keys_are_published_at_once_and_sign_from_the_announced_instant(db: TestDatabase) {
     let fixture = Fixture::new(db).await;
     let before = tokens_for(&fixture, "openid").await;
     let old_kid = kid_of(before["id_token"].as_str().unwrap());
@@ -206,10 +206,18 @@ async fn rotated_keys_sign_at_once_and_old_ones_stay_published(db: TestDatabase)
     assert!(old_kids.iter().all(|kid| kids.contains(kid)), "old keys stay published: {kids:?}");
     assert!(kids.len() > old_kids.len(), "new keys added: {kids:?}");
     assert_eq!(published_kids(&fixture).await.len(), kids.len(), "the JWKS shows them at once");
+    let delay = rotated["signs_from"].as_i64().unwrap()
+        - latchkey_core::clock::Clock::now(&*fixture.clock).unix_seconds();
+    assert_eq!(delay, latchkey_endpoints::keys::PUBLISH_AHEAD_SECONDS, "{rotated}");
 
+    // Published before they sign: until the announced instant the old key goes on signing.
+    fixture.advance(delay - 1);
+    let meanwhile = tokens_for(&fixture, "openid").await;
+    assert_eq!(kid_of(meanwhile["id_token"].as_str().unwrap()), old_kid);
+    fixture.advance(1);
     let after = tokens_for(&fixture, "openid").await;
     let new_kid = kid_of(after["id_token"].as_str().unwrap());
-    assert_ne!(new_kid, old_kid, "the new key signs at once");
+    assert_ne!(new_kid, old_kid, "the new key signs from the announced instant");
     assert!(kids.contains(&new_kid));
 }
 

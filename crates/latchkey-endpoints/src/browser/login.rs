@@ -133,6 +133,8 @@ pub fn finish_login(
     now: Timestamp,
 ) -> Result<Reply, StoreError> {
     let Ok(id) = RecordId::parse(request_id) else { return Ok(stale().into()) };
+    // The request gains its user here: a revocation of the user racing the login must see it or be seen.
+    repo.hold_user(&signed_in.username)?;
     let mut record = match repo.get_token(&id) {
         Ok(record) => record,
         Err(StoreError::NotFound) => return Ok(stale().into()),

@@ -8,7 +8,7 @@ pub mod tokens;
 pub mod users;
 
 use crate::{ApiError, Context};
-use latchkey_model::{Cursor, PageRequest};
+use latchkey_model::{Cursor, PageRequest, Timestamp};
 use serde::Deserialize;
 
 /// The operator actions, for the check that both front ends offer each of them.
@@ -83,10 +83,10 @@ pub(crate) fn page_of(limit: Option<u32>, cursor: Option<String>) -> PageRequest
     }
 }
 
-/// `POST /admin/keys/rotate`, `latchkey keys rotate`: new signing keys, used at once by this process (other
-/// nodes reload them); the old ones stay published while what they signed can still be checked. Returns
-/// every published key id.
-pub async fn rotate_keys(ctx: &Context) -> Result<Vec<String>, ApiError> {
+/// `POST /admin/keys/rotate`, `latchkey keys rotate`: new signing keys, published at once on every node and
+/// signing from the instant returned (old ones sign until then, and stay published while what they signed
+/// can still be checked). Returns every published key id.
+pub async fn rotate_keys(ctx: &Context) -> Result<(Vec<String>, Timestamp), ApiError> {
     let (keys, store, now) = (ctx.keys.clone(), ctx.store.clone(), ctx.now());
     blocking(move || keys.rotate(&store, now).map_err(ApiError::from)).await?
 }

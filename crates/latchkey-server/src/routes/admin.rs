@@ -161,8 +161,13 @@ async fn revoke_token(_: Operator, request: HttpRequest, id: web::Path<String>) 
 }
 
 async fn rotate_keys(_: Operator, request: HttpRequest) -> Answer {
-    let kids = operations::rotate_keys(&state(&request)?.ctx).await;
-    ok(StatusCode::OK, kids.map(|kids| serde_json::json!({ "kids": kids })))
+    let rotated = operations::rotate_keys(&state(&request)?.ctx).await;
+    ok(
+        StatusCode::OK,
+        rotated.map(
+            |(kids, signs_from)| serde_json::json!({ "kids": kids, "signs_from": signs_from.unix_seconds() }),
+        ),
+    )
 }
 
 #[cfg(test)]

@@ -32,10 +32,13 @@ pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
         .body(state.discovery.clone())
 }
 
+const JWKS_CACHE_CONTROL: &str = "public, max-age=60";
+const _: () = assert!(latchkey_endpoints::keys::JWKS_CACHE_SECONDS == 60, "JWKS_CACHE_CONTROL says 60");
+
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
-        // Short enough that clients see a rotation within a minute.
-        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        // A rotation's keys sign only after this has passed (latchkey_endpoints::keys::PUBLISH_AHEAD_SECONDS).
+        .insert_header((header::CACHE_CONTROL, JWKS_CACHE_CONTROL))
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .content_type(header::ContentType::json())
         .body(state.ctx.keys.current().jwks_json().to_owned())

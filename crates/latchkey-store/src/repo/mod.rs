@@ -57,3 +57,54 @@ pub(crate) fn key_after(page: &PageRequest) -> Result<String, crate::StoreError>
             .ok_or_else(|| crate::StoreError::InvalidInput("invalid page cursor".to_owned())),
     }
 }
+
+/// Work that one server at a time does, across every server on the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exclusive {
+    /// Making the signing keys an empty database lacks.
+    SigningKeys,
+    /// A janitor sweep.
+    Janitor,
+}
+
+impl Exclusive {
+    /// PostgreSQL advisory-lock keys: any numbers, as long as every Latchkey process uses the same ones.
+    fn lock_key(self) -> i64 {
+        match self {
+            Exclusive::SigningKeys => 0x6c6b_5f6b_6579_7301,
+            Exclusive::Janitor => 0x6c6b_5f6a_616e_6974,
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    locked: bool,
+}
+
+impl Repo<'_> {
+    /// Waits until no other server's transaction holds `work`, and holds it until this transaction ends. On
+    /// SQLite a write transaction already excludes every other writer of the file.
+    pub fn hold_exclusive(&mut self, work: Exclusive) -> Result<(), crate::StoreError> {
+        if let AnyConnection::Postgresql(conn) = &mut *self.conn {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                .bind::<diesel::sql_types::BigInt, _>(work.lock_key())
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Like [`Repo::hold_exclusive`] without waiting: `false` when another server's transaction holds it.
+    pub fn try_hold_exclusive(&mut self, work: Exclusive) -> Result<bool, crate::StoreError> {
+        if let AnyConnection::Postgresql(conn) = &mut *self.conn {
+            use diesel::RunQueryDsl;
+            let row: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+                .bind::<diesel::sql_types::BigInt, _>(work.lock_key())
+                .get_result(conn)?;
+            return Ok(row.locked);
+        }
+        Ok(true)
+    }
+}

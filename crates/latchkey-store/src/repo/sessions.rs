@@ -76,6 +76,7 @@ struct KeyRow {
     created_at: i64,
     retired_at: Option<i64>,
     expires_at: Option<i64>,
+    signs_from: i64,
 }
 
 impl From<KeyRow> for SigningKeyRecord {
@@ -86,6 +87,7 @@ impl From<KeyRow> for SigningKeyRecord {
             encrypted_private_key: row.private_key,
             public_jwk: row.public_jwk,
             created_at: Timestamp::from_unix_seconds(row.created_at),
+            signs_from: Timestamp::from_unix_seconds(row.signs_from),
             retired_at: row.retired_at.map(Timestamp::from_unix_seconds),
             expires_at: row.expires_at.map(Timestamp::from_unix_seconds),
         }
@@ -291,6 +293,7 @@ impl Repo<'_> {
                 created_at: key.created_at.unix_seconds(),
                 retired_at: key.retired_at.map(Timestamp::unix_seconds),
                 expires_at: key.expires_at.map(Timestamp::unix_seconds),
+                signs_from: key.signs_from.unix_seconds(),
             })
             .execute(self.conn)?;
         Ok(())
@@ -306,18 +309,19 @@ impl Repo<'_> {
         Ok(rows.into_iter().map(SigningKeyRecord::from).collect())
     }
 
-    /// Retires every active key of `alg`: it stops signing now and leaves the JWKS at `expires_at`.
+    /// Retires the active key of `alg`: it stops signing at `stops_signing_at` and leaves the JWKS at
+    /// `expires_at`.
     pub fn retire_signing_keys(
         &mut self,
         alg: &str,
-        now: Timestamp,
+        stops_signing_at: Timestamp,
         expires_at: Timestamp,
     ) -> Result<u64, StoreError> {
         let active =
             signing_keys::table.filter(signing_keys::alg.eq(alg)).filter(signing_keys::retired_at.is_null());
         let retired = diesel::update(active)
             .set((
-                signing_keys::retired_at.eq(now.unix_seconds()),
+                signing_keys::retired_at.eq(stops_signing_at.unix_seconds()),
                 signing_keys::expires_at.eq(expires_at.unix_seconds()),
             ))
             .execute(self.conn)?;

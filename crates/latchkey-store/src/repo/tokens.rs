@@ -290,16 +290,21 @@ impl Repo<'_> {
         Ok(revoked == 1)
     }
 
-    /// Revokes every live record of a user; returns how many were revoked.
+    /// Revokes every live record of a user; returns how many were revoked. Takes the user's row first, so
+    /// that a token being made for the user at the same time (which holds it, [`Repo::hold_user`]) is either
+    /// committed before this looks, and revoked, or made after, and sees the revocation.
     pub fn revoke_user(&mut self, username: &Username, now: Timestamp) -> Result<u64, StoreError> {
+        super::users::lock_user_row(self, username, "FOR UPDATE")?;
         let live = dsl::tokens.filter(dsl::username.eq(username.as_str())).filter(dsl::revoked_at.is_null());
         let revoked = diesel::update(live).set(dsl::revoked_at.eq(now.unix_seconds())).execute(self.conn)?;
         Ok(revoked as u64)
     }
 
     /// Revokes every live record of a client, and every personal token made through one of its grants;
-    /// returns how many were revoked.
+    /// returns how many were revoked. Takes the client's row first, as [`Repo::revoke_user`] takes the user's,
+    /// against tokens being made for the client ([`Repo::hold_client`]).
     pub fn revoke_client(&mut self, client_id: &ClientId, now: Timestamp) -> Result<u64, StoreError> {
+        self.find_client_for_update(client_id)?;
         let family = diesel::alias!(crate::schema::tokens as family);
         let made_through_client = dsl::grant_type.eq(personal_letter()).and(diesel::dsl::exists(
             family

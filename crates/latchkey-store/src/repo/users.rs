@@ -32,7 +32,29 @@ struct UserChangeRow {
     updated_at: i64,
 }
 
+/// Row locks on PostgreSQL; SQLite's write transactions hold the whole database already.
+pub(crate) fn lock_user_row(
+    repo: &mut Repo<'_>,
+    username: &Username,
+    mode: &'static str,
+) -> Result<(), StoreError> {
+    if let crate::connection::AnyConnection::Postgresql(conn) = &mut *repo.conn {
+        diesel::sql_query(format!("SELECT 1 FROM users WHERE username = $1 {mode}"))
+            .bind::<diesel::sql_types::Text, _>(username.as_str())
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 impl Repo<'_> {
+    /// Holds the user's row for the rest of the transaction (`FOR SHARE`): a revocation of everything the
+    /// user holds ([`Repo::revoke_user`], which takes it `FOR UPDATE`) waits for this transaction's commit
+    /// and then sees what it wrote, or this transaction waits for the revocation and then sees it. Take it
+    /// before reading anything a new token is made from.
+    pub fn hold_user(&mut self, username: &Username) -> Result<(), StoreError> {
+        lock_user_row(self, username, "FOR SHARE")
+    }
+
     pub fn insert_user(&mut self, user: &User) -> Result<(), StoreError> {
         diesel::insert_into(dsl::users).values(UserRow::from(user)).execute(self.conn)?;
         Ok(())
