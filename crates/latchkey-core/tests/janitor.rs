@@ -6,9 +6,12 @@ use latchkey_model::{
     ClientId, GrantType, RecordId, Scope, SecretHash, Session, Timestamp, TokenRecord, Username,
 };
 use latchkey_store::testing::TestDatabase;
-use latchkey_store::{Store, StoreError};
+use latchkey_store::{Backend, Exclusive, Store, StoreError};
 
-latchkey_store::on_both_backends!(the_janitor_deletes_only_what_nothing_can_use);
+latchkey_store::on_both_backends!(
+    the_janitor_deletes_only_what_nothing_can_use,
+    a_janitor_finding_another_servers_sweep_leaves_it_alone
+);
 
 const NOW: Timestamp = Timestamp::from_unix_seconds(1_800_000_000);
 const MINUTE: i64 = 60;
@@ -147,4 +150,26 @@ fn the_janitor_deletes_only_what_nothing_can_use(db: &TestDatabase) {
         })
         .unwrap();
     assert_eq!(sweep(&store, NOW, ago(30 * MINUTE), 2).unwrap(), Swept::default(), "nothing left to do");
+}
+
+/// Servers sharing a database: while one server's sweep holds the janitor's lock, another's sweep leaves the
+/// work to it (PostgreSQL). On SQLite every write transaction excludes the others already: the second sweep
+/// waits for the first and then runs.
+fn a_janitor_finding_another_servers_sweep_leaves_it_alone(db: &TestDatabase) {
+    let (sweeping, other) = (db.open().unwrap(), db.open().unwrap());
+    let (holding, held) = std::sync::mpsc::channel::<()>();
+    let first = std::thread::spawn(move || {
+        sweeping.write(move |repo| {
+            assert!(repo.try_hold_exclusive(Exclusive::Janitor)?);
+            holding.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            Ok(())
+        })
+    });
+    held.recv().unwrap();
+    let swept = sweep(&other, NOW, ago(HOUR), 10).unwrap();
+    first.join().unwrap().unwrap();
+    assert_eq!(swept.left_to_another_server, db.backend() == Backend::Postgres, "{swept:?}");
+    let alone = sweep(&other, NOW, ago(HOUR), 10).unwrap();
+    assert!(!alone.left_to_another_server, "with no one else sweeping, it sweeps");
 }
