@@ -16,9 +16,12 @@ pub(crate) fn run(conn: &mut AnyConnection) -> Result<usize, StoreError> {
         StoreError::Unavailable(format!("migration failed: {e}"))
     };
     match conn {
-        AnyConnection::Sqlite(c) => {
+        // Inside one `BEGIN IMMEDIATE`: processes starting together on a new file take turns (the second
+        // waits out the busy timeout for the first, then finds nothing pending), and each migration's own
+        // transaction becomes a savepoint.
+        AnyConnection::Sqlite(c) => c.immediate_transaction(|c| {
             c.run_pending_migrations(SQLITE).map(|applied| applied.len()).map_err(failed)
-        }
+        }),
         AnyConnection::Postgresql(c) => {
             c.batch_execute(&format!("SELECT pg_advisory_lock({PG_MIGRATION_LOCK})"))?;
             let result = c.run_pending_migrations(POSTGRES).map(|applied| applied.len()).map_err(failed);
