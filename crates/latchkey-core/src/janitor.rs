@@ -3,7 +3,7 @@
 //! without holding the write lock for long. Each batch holds [`Exclusive::Janitor`]: when servers share a
 //! database, a server that finds another one's batch running leaves the sweep to it.
 
-use crate::throttle::FORGET_AFTER_SECONDS;
+use crate::throttle::{FORGET_AFTER_SECONDS, KNOWN_FOR_SECONDS};
 use latchkey_model::Timestamp;
 use latchkey_store::{Exclusive, Repo, Store, StoreError, TokenRetention};
 
@@ -22,6 +22,8 @@ pub struct Swept {
     pub tokens: u64,
     pub sessions: u64,
     pub login_failures: u64,
+    /// Sign-in sources no longer known (see [`crate::throttle`]).
+    pub known_sign_ins: u64,
     /// Another server was sweeping, and this one left the rest to it.
     pub left_to_another_server: bool,
 }
@@ -45,6 +47,8 @@ pub fn sweep(
     swept.tokens = batches.run(|repo| repo.purge_tokens(&retention, batch))?;
     swept.sessions = batches.run(|repo| repo.purge_sessions(now, session_idle_before, batch))?;
     swept.login_failures = batches.run(|repo| repo.purge_login_failures(now, forget_before, batch))?;
+    let unknown_before = now.plus_seconds(-KNOWN_FOR_SECONDS);
+    swept.known_sign_ins = batches.run(|repo| repo.purge_known_sign_ins(unknown_before, batch))?;
     swept.left_to_another_server = batches.yielded;
     Ok(swept)
 }

@@ -130,7 +130,13 @@ fn the_janitor_deletes_only_what_nothing_can_use(db: &TestDatabase) {
     let swept = sweep(&store, NOW, ago(30 * MINUTE), 2).unwrap();
     assert_eq!(
         swept,
-        Swept { tokens: delete.len() as u64, sessions: 2, login_failures: 1, left_to_another_server: false }
+        Swept {
+            tokens: delete.len() as u64,
+            sessions: 2,
+            login_failures: 1,
+            known_sign_ins: 0,
+            left_to_another_server: false
+        }
     );
     store
         .read(|repo| {

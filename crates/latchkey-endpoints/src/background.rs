@@ -35,6 +35,7 @@ pub async fn sweep(ctx: Context, interval: Duration) {
                 tokens = swept.tokens,
                 sessions = swept.sessions,
                 login_failures = swept.login_failures,
+                known_sign_ins = swept.known_sign_ins,
                 left_to_another_server = swept.left_to_another_server,
                 "expired data deleted"
             ),

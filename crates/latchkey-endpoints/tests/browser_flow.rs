@@ -66,6 +66,7 @@ async fn login(ctx: &Context, session: &PlainSecret, request_id: &str, password:
         username: "alice".into(),
         password: password.into(),
         client_address: "192.0.2.7".into(),
+        device: None,
     };
     browser::password_login(ctx, submission).await.unwrap()
 }
@@ -170,6 +171,7 @@ async fn forms_from_another_page_or_browser_are_refused(db: &TestDatabase) {
         username: "alice".into(),
         password: PASSWORD.into(),
         client_address: "192.0.2.7".into(),
+        device: None,
     };
     let refused = browser::password_login(&ctx, forged).await.unwrap();
     assert!(matches!(refused.answer, Answer::Notice(Notice::FormExpired)));

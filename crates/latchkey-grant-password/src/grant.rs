@@ -2,7 +2,7 @@
 
 use crate::PasswordRequest;
 use latchkey_core::keys::Keyring;
-use latchkey_core::throttle::{self, Attempt};
+use latchkey_core::throttle::{self, Attempt, LoginSource};
 use latchkey_core::tokens::{finish, mint, wants_refresh_token, TokenResponse};
 use latchkey_core::{OAuthError, Outcome};
 use latchkey_model::{AuthMethod, Client, GrantType, RecordId, Scope, Timestamp, TokenRecord, User};
@@ -48,7 +48,7 @@ pub fn begin(
             return Err(OAuthError::invalid_scope("the scope is wider than the client is allowed").into())
         }
     };
-    match throttle::begin_attempt(repo, &request.username, client_address, now)? {
+    match throttle::begin_attempt(repo, &request.username, &LoginSource::address(client_address), now)? {
         Attempt::Allowed(user) => Ok(PasswordCheck { client, user, password: request.password, scope }),
         Attempt::Locked(until) => {
             let wait = until.unix_seconds().saturating_sub(now.unix_seconds()).max(1);
@@ -92,7 +92,7 @@ pub fn issue(
     {
         return Err(wrong_credentials().into());
     }
-    throttle::succeeded(repo, &user.username, client_address)?;
+    throttle::succeeded(repo, &user.username, &LoginSource::address(client_address), now)?;
     let mut record =
         TokenRecord::new(RecordId::generate(rng), client.id.clone(), GrantType::Password, issuer, now);
     record.username = Some(user.username.clone());

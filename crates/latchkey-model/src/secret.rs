@@ -18,16 +18,19 @@ pub enum SecretKind {
     PersonalToken,
     ClientSecret,
     Session,
+    /// Marks a browser its user signed in from (the login throttle's known sources).
+    Device,
 }
 
 impl SecretKind {
-    pub const ALL: [SecretKind; 6] = [
+    pub const ALL: [SecretKind; 7] = [
         SecretKind::AuthorizationCode,
         SecretKind::AccessToken,
         SecretKind::RefreshToken,
         SecretKind::PersonalToken,
         SecretKind::ClientSecret,
         SecretKind::Session,
+        SecretKind::Device,
     ];
 
     pub const fn prefix(self) -> &'static str {
@@ -38,6 +41,7 @@ impl SecretKind {
             SecretKind::PersonalToken => "lk_pat_",
             SecretKind::ClientSecret => "lk_cs_",
             SecretKind::Session => "lk_ses_",
+            SecretKind::Device => "lk_dev_",
         }
     }
 

@@ -26,6 +26,7 @@ pub struct AppState {
     pub discovery: web::Bytes,
     /// The admin API's credential; `None` keeps the admin API closed.
     pub admin_token: Option<AdminToken>,
+    pub trusted_proxies: crate::client_address::TrustedProxies,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,7 +126,12 @@ pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
     let discovery = latchkey_endpoints::discovery::document(&ctx.issuer)
         .map_err(|e| StartError::Config(ConfigError(e)))?;
     let discovery = web::Bytes::from(discovery.to_string());
-    let state = web::Data::new(AppState { ctx, discovery, admin_token: config.admin_token.clone() });
+    let state = web::Data::new(AppState {
+        ctx,
+        discovery,
+        admin_token: config.admin_token.clone(),
+        trusted_proxies: config.trusted_proxies.clone(),
+    });
     tokio::spawn(background::reload_keys(state.ctx.clone(), KEY_RELOAD_INTERVAL));
     if let Some(interval) = config.janitor_interval() {
         tokio::spawn(background::sweep(state.ctx.clone(), interval));

@@ -3,6 +3,7 @@
 //! key in capitals), and a few on the command line; the first of flag, environment, file and default that
 //! sets it wins. docs/CONFIGURATION.md lists them all, and a test holds it to this declaration.
 
+use crate::client_address::TrustedProxies;
 use latchkey_core::keys::KeyEncryptionKey;
 use latchkey_core::Issuer;
 use latchkey_model::SecretHash;
@@ -48,6 +49,16 @@ macro_rules! read_as_itself {
 }
 
 read_as_itself!(String, u32, u64, DatabaseUrl, Issuer, KeyEncryptionKey);
+
+impl Setting for TrustedProxies {
+    fn parse(text: &str) -> Result<Self, String> {
+        TrustedProxies::parse(text)
+    }
+
+    fn absent() -> Option<Self> {
+        Some(TrustedProxies::default())
+    }
+}
 
 impl Setting for bool {
     fn parse(text: &str) -> Result<Self, String> {
@@ -250,6 +261,9 @@ settings! {
     admin_token: Option<AdminToken>,
     /// How often the janitor deletes what nothing can use any more; 0 turns it off.
     janitor_interval_seconds: u64 = "300",
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers name the client (addresses or CIDR
+    /// networks, comma separated); empty: the connection's peer is the client.
+    trusted_proxies: TrustedProxies,
 }
 
 impl Config {

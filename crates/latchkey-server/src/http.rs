@@ -24,6 +24,8 @@ pub const MAX_FORM_BYTES: usize = 64 * 1024;
 /// `__Host-`: only ever set by this origin, over https (browsers treat loopback http as secure too), for
 /// the whole site, with no `Domain` (RFC 6265bis §4.1.3.2).
 pub const SESSION_COOKIE: &str = "__Host-latchkey-session";
+/// Marks a browser someone signed in from, so the login throttle can tell its owner from strangers.
+pub const DEVICE_COOKIE: &str = "__Host-latchkey-device";
 
 pub fn state(request: &HttpRequest) -> Result<&AppState, WebError> {
     request
@@ -208,6 +210,20 @@ pub fn presented_session(request: &HttpRequest) -> Option<PlainSecret> {
     request.cookie(SESSION_COOKIE).map(|cookie| PlainSecret::from_presented(cookie.value()))
 }
 
+pub fn presented_device(request: &HttpRequest) -> Option<PlainSecret> {
+    request.cookie(DEVICE_COOKIE).map(|cookie| PlainSecret::from_presented(cookie.value()))
+}
+
+pub fn device_cookie(secret: &PlainSecret) -> Cookie<'static> {
+    Cookie::build(DEVICE_COOKIE, secret.expose().to_owned())
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::seconds(latchkey_core::throttle::KNOWN_FOR_SECONDS))
+        .finish()
+}
+
 pub fn session_cookie(secret: &PlainSecret) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, secret.expose().to_owned())
         .path("/")
@@ -223,9 +239,18 @@ pub fn removal_cookie() -> Cookie<'static> {
     cookie
 }
 
-/// The address the request came from, as the login throttle counts it.
+/// The address the request came from, as throttles and limits count it: the peer, or what a trusted proxy
+/// says the client was (see [`crate::client_address`]).
 pub fn client_address(request: &HttpRequest) -> String {
-    request.peer_addr().map(|addr| addr.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    let peer = request.peer_addr().map(|addr| addr.ip());
+    let headers = |name: &str| -> Vec<&str> {
+        request.headers().get_all(name).filter_map(|value| value.to_str().ok()).collect()
+    };
+    let client = match request.app_data::<web::Data<crate::app::AppState>>() {
+        Some(state) => state.trusted_proxies.client(peer, &headers("forwarded"), &headers("x-forwarded-for")),
+        None => peer,
+    };
+    client.map(|address| address.to_string()).unwrap_or_else(|| "unknown".into())
 }
 
 fn bad_input(why: impl std::fmt::Display) -> WebError {

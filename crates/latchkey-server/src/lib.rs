@@ -7,6 +7,7 @@
 
 mod app;
 pub mod cli;
+pub mod client_address;
 pub mod commands;
 pub mod config;
 mod error;

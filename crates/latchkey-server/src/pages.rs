@@ -3,7 +3,7 @@
 //! answered. Redirects are 303, so a browser never re-sends a posted form (with its password) to the client
 //! (RFC 9700 §4.12).
 
-use crate::http::session_cookie;
+use crate::http::{device_cookie, session_cookie};
 use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
 use askama::Template;
@@ -150,6 +150,11 @@ pub fn answer(reply: Reply) -> HttpResponse {
     if let Some(secret) = reply.new_session {
         if let Err(error) = response.add_cookie(&session_cookie(&secret)) {
             tracing::error!(%error, "could not set the session cookie");
+        }
+    }
+    if let Some(secret) = reply.new_device {
+        if let Err(error) = response.add_cookie(&device_cookie(&secret)) {
+            tracing::error!(%error, "could not set the device cookie");
         }
     }
     response

@@ -127,6 +127,14 @@ diesel::table! {
 }
 
 diesel::joinable!(tokens -> clients (client_id));
+diesel::table! {
+    known_sign_ins (username, source) {
+        username -> Text,
+        source -> Text,
+        signed_in_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     clients,
     users,
@@ -135,6 +143,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     consents,
     login_failures,
+    known_sign_ins,
     client_assertions,
     change_versions
 );

@@ -13,6 +13,9 @@ on_both_backends!(
     the_session_cookie_is_locked_down_and_renewed_at_login,
     unknown_user_and_wrong_password_look_the_same,
     parallel_wrong_passwords_cannot_beat_the_lock_out,
+    a_known_browser_signs_in_while_an_attacker_hammers_the_account,
+    refused_attempts_lengthen_no_lock,
+    an_ipv6_network_counts_as_one_address,
     consent_names_client_and_scopes_and_is_remembered,
     a_flow_cannot_be_finished_from_another_browser,
     reflected_values_are_escaped,
@@ -172,6 +175,87 @@ async fn parallel_wrong_passwords_cannot_beat_the_lock_out(db: TestDatabase) {
     let login = start(&fixture, &mut browser, &[]).await;
     let response = browser.log_in(&login, "alice", PASSWORD).await;
     assert_eq!(response.status(), 303, "the lock-out ends");
+}
+
+/// The attacker guesses alice's password from address after address and locks the account, for strangers.
+/// Alice, in the browser she signed in with before, from an address never seen, still gets in at once; a
+/// stranger's browser with the right password does not.
+async fn a_known_browser_signs_in_while_an_attacker_hammers_the_account(db: TestDatabase) {
+    let fixture = Fixture::new(db).await;
+    let mut alice = fixture.browser();
+    alice.forwarded_for = Some("198.51.100.7".into());
+    let login = start(&fixture, &mut alice, &[]).await;
+    assert_eq!(alice.log_in(&login, "alice", PASSWORD).await.status(), 303);
+    let device = alice.device.clone().expect("a device cookie after signing in");
+
+    let mut refused = 0;
+    for i in 0..40 {
+        let mut attacker = fixture.browser();
+        attacker.forwarded_for = Some(format!("203.0.113.{i}"));
+        let login = start(&fixture, &mut attacker, &[]).await;
+        if attacker.log_in(&login, "alice", &format!("guess {i}")).await.status() == 429 {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 35, "five guesses checked, then the account is locked for strangers");
+
+    alice.cookie = None; // a new session, the same browser
+    alice.forwarded_for = Some("192.0.2.55".into());
+    let login = start(&fixture, &mut alice, &[]).await;
+    assert_eq!(alice.log_in(&login, "alice", PASSWORD).await.status(), 303, "the owner's browser gets in");
+    assert_eq!(alice.device, Some(device), "the device cookie is kept, not replaced");
+
+    let mut stranger = fixture.browser();
+    stranger.forwarded_for = Some("192.0.2.56".into());
+    let login = start(&fixture, &mut stranger, &[]).await;
+    assert_eq!(stranger.log_in(&login, "alice", PASSWORD).await.status(), 429, "locked for strangers");
+}
+
+/// Attempts refused by a lock are not counted: the owner trying again and again while locked does not
+/// lengthen the lock, nor the next one.
+async fn refused_attempts_lengthen_no_lock(db: TestDatabase) {
+    let fixture = Fixture::new(db).await;
+    let mut browser = fixture.browser();
+    let login = start(&fixture, &mut browser, &[]).await;
+    for i in 0..5 {
+        assert_eq!(browser.log_in(&login, "alice", &format!("guess {i}")).await.status(), 200);
+    }
+    let retry_after = |response: &reqwest::Response| -> i64 {
+        response.headers()["retry-after"].to_str().unwrap().parse().unwrap()
+    };
+    let locked = browser.log_in(&login, "alice", PASSWORD).await;
+    assert_eq!((locked.status().as_u16(), retry_after(&locked)), (429, 30), "the first lock: 30 s");
+    for _ in 0..10 {
+        fixture.advance(2);
+        let again = browser.log_in(&login, "alice", PASSWORD).await;
+        assert_eq!(again.status(), 429);
+        assert!(retry_after(&again) <= 30, "refused attempts do not extend the lock");
+    }
+    fixture.advance(11);
+    let login = start(&fixture, &mut browser, &[]).await;
+    let wrong = browser.log_in(&login, "alice", "one more guess").await;
+    assert_eq!(wrong.status(), 200, "checked once the lock is over");
+    let next = browser.log_in(&login, "alice", PASSWORD).await;
+    assert_eq!((next.status().as_u16(), retry_after(&next)), (429, 60), "the next lock doubles, no more");
+}
+
+/// Addresses of one IPv6 /64 (one subscriber's network) share the address limit.
+async fn an_ipv6_network_counts_as_one_address(db: TestDatabase) {
+    let fixture = Fixture::new(db).await;
+    let mut statuses = Vec::new();
+    for i in 0..22 {
+        let mut browser = fixture.browser();
+        browser.forwarded_for = Some(format!("2001:db8:7:7::{:x}", i + 1));
+        let login = start(&fixture, &mut browser, &[]).await;
+        // Each guess at another name, so that only the address counts.
+        statuses.push(browser.log_in(&login, &format!("user{i}"), "guess").await.status().as_u16());
+    }
+    assert_eq!(&statuses[..20], &[200; 20][..], "{statuses:?}");
+    assert_eq!(&statuses[20..], &[429, 429][..], "the /64 is locked: {statuses:?}");
+    let mut elsewhere = fixture.browser();
+    elsewhere.forwarded_for = Some("2001:db8:7:8::1".into());
+    let login = start(&fixture, &mut elsewhere, &[]).await;
+    assert_eq!(elsewhere.log_in(&login, "alice", PASSWORD).await.status(), 303, "another /64 is not");
 }
 
 async fn consent_names_client_and_scopes_and_is_remembered(db: TestDatabase) {

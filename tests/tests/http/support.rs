@@ -54,6 +54,7 @@ impl TestApp {
 use latchkey_core::registration::{register_client, register_user, NewClient, NewUser, SecretChoice};
 use latchkey_core::FixedClock;
 use latchkey_model::{SigningAlgorithm, Timestamp};
+use latchkey_server::client_address::TrustedProxies;
 use std::sync::Arc;
 
 pub const START: i64 = 1_800_000_000;
@@ -148,6 +149,9 @@ impl Fixture {
         config.bind = "127.0.0.1:0".to_owned();
         config.database_connect_timeout_ms = 500;
         config.sqlite_busy_timeout_ms = 2000;
+        // Browsers may pose as any address (`Browser::forwarded_for`), as if behind a proxy on loopback.
+        config.trusted_proxies =
+            <TrustedProxies as latchkey_server::config::Setting>::parse("127.0.0.1").unwrap();
         config.admin_token = Some(
             <latchkey_server::config::AdminToken as latchkey_server::config::Setting>::parse(ADMIN_TOKEN)
                 .unwrap(),
@@ -162,7 +166,13 @@ impl Fixture {
     }
 
     pub fn browser(&self) -> Browser {
-        Browser { http: self.app.http.clone(), base: self.app.server.url(), cookie: None }
+        Browser {
+            http: self.app.http.clone(),
+            base: self.app.server.url(),
+            cookie: None,
+            device: None,
+            forwarded_for: None,
+        }
     }
 
     /// A token request, authenticated with HTTP Basic as `client`.
@@ -250,9 +260,14 @@ pub struct Browser {
     pub http: reqwest::Client,
     pub base: String,
     pub cookie: Option<String>,
+    /// The device cookie, once a sign-in set one.
+    pub device: Option<String>,
+    /// The address this browser appears from (an `X-Forwarded-For` from the trusted proxy on loopback).
+    pub forwarded_for: Option<String>,
 }
 
 pub const COOKIE: &str = "__Host-latchkey-session";
+pub const DEVICE_COOKIE: &str = "__Host-latchkey-device";
 
 /// The value of `name="{field}" value="…"` in a page.
 pub fn hidden_field(html: &str, field: &str) -> Option<String> {
@@ -278,24 +293,35 @@ impl Browser {
             if let Some(secret) = pair.strip_prefix(&format!("{COOKIE}=")) {
                 self.cookie = if secret.is_empty() { None } else { Some(secret.to_owned()) };
             }
+            if let Some(secret) = pair.strip_prefix(&format!("{DEVICE_COOKIE}=")) {
+                self.device = Some(secret.to_owned());
+            }
         }
     }
 
-    pub async fn get(&mut self, url: &str) -> reqwest::Response {
-        let mut request = self.http.get(self.absolute(url));
-        if let Some(cookie) = &self.cookie {
-            request = request.header(reqwest::header::COOKIE, format!("{COOKIE}={cookie}"));
+    fn with_identity(&self, mut request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let cookies: Vec<String> = [(COOKIE, &self.cookie), (DEVICE_COOKIE, &self.device)]
+            .into_iter()
+            .filter_map(|(name, value)| value.as_ref().map(|value| format!("{name}={value}")))
+            .collect();
+        if !cookies.is_empty() {
+            request = request.header(reqwest::header::COOKIE, cookies.join("; "));
         }
+        if let Some(address) = &self.forwarded_for {
+            request = request.header("x-forwarded-for", address);
+        }
+        request
+    }
+
+    pub async fn get(&mut self, url: &str) -> reqwest::Response {
+        let request = self.with_identity(self.http.get(self.absolute(url)));
         let response = request.send().await.unwrap();
         self.remember(&response);
         response
     }
 
     pub async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        let mut request = self.http.post(self.absolute(url)).form(form);
-        if let Some(cookie) = &self.cookie {
-            request = request.header(reqwest::header::COOKIE, format!("{COOKIE}={cookie}"));
-        }
+        let request = self.with_identity(self.http.post(self.absolute(url)).form(form));
         let response = request.send().await.unwrap();
         self.remember(&response);
         response

@@ -28,7 +28,7 @@ pub async fn authorize(ctx: &Context, form: Form, presented: Option<PlainSecret>
         let current = session::load_or_start(repo, presented, now, rng)?;
         let mut record = authorize::begin(repo, &accepted, &issuer, &current.session.id_hash, now, rng)?;
         let answer = advance(repo, &mut record, &current.session, &issuer, &keys, now)?;
-        Ok(Reply { answer, new_session: current.fresh.then_some(current.secret) })
+        Ok(Reply::with_session(answer, current.fresh.then_some(current.secret)))
     })
     .await
 }

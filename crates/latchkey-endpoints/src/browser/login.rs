@@ -7,10 +7,10 @@ use super::answer::{advance, client_name, owned_record, stale};
 use super::{Answer, LoginError, LoginForm, Notice, Reply};
 use crate::session::{self, SignedIn};
 use crate::Context;
-use latchkey_core::throttle::{self, Attempt};
+use latchkey_core::throttle::{self, Attempt, LoginSource};
 use latchkey_core::{tx, OAuthError, Outcome};
 use latchkey_grant_code::authorize;
-use latchkey_model::{AuthMethod, PlainSecret, RecordId, SecretHash, Timestamp, User};
+use latchkey_model::{AuthMethod, PlainSecret, RecordId, SecretHash, SecretKind, Timestamp, User};
 use latchkey_store::{Repo, StoreError};
 
 /// The login form for the flow `request_id`, as this browser may see it.
@@ -54,6 +54,8 @@ pub struct LoginSubmission {
     pub username: String,
     pub password: String,
     pub client_address: String,
+    /// The browser's device cookie, if it has one.
+    pub device: Option<PlainSecret>,
 }
 
 /// `POST /login` with a password.
@@ -63,12 +65,16 @@ pub async fn password_login(ctx: &Context, login: LoginSubmission) -> Outcome<Re
         return Ok(Answer::Notice(Notice::FormExpired).into());
     };
     let now = ctx.now();
+    let source = LoginSource {
+        address: login.client_address.clone(),
+        browser: login.device.as_ref().map(PlainSecret::hash),
+    };
     // 1. Count the attempt, atomically, before any password is checked.
-    let (secret, username, request_id, address) =
-        (presented.clone(), login.username.clone(), login.request_id.clone(), login.client_address.clone());
+    let (secret, username, request_id, counted) =
+        (presented.clone(), login.username.clone(), login.request_id.clone(), source.clone());
     let begun = tx::write_async(&ctx.store, move |repo| match form(repo, Some(secret), &request_id, now)? {
         Answer::LoginForm(form) => {
-            Ok((Answer::LoginForm(form), Some(throttle::begin_attempt(repo, &username, &address, now)?)))
+            Ok((Answer::LoginForm(form), Some(throttle::begin_attempt(repo, &username, &counted, now)?)))
         }
         other => Ok((other, None)),
     })
@@ -104,21 +110,32 @@ pub async fn password_login(ctx: &Context, login: LoginSubmission) -> Outcome<Re
             return Ok(Answer::LoginForm(form).into());
         }
     };
-    // 3. Signed in: the account's count starts again, and the flow goes on in a new session.
-    let (issuer, keys, address) = (ctx.issuer.to_string(), ctx.keys.current(), login.client_address);
-    tx::write_async(&ctx.store, move |repo| {
+    // 3. Signed in: the account's count starts again, the browser is known from now on, and the flow goes
+    // on in a new session.
+    let new_device = match login.device {
+        Some(_) => None,
+        None => Some(PlainSecret::generate(SecretKind::Device, &mut rand::rngs::OsRng)),
+    };
+    let source =
+        LoginSource { browser: new_device.as_ref().map(PlainSecret::hash).or(source.browser), ..source };
+    let (issuer, keys) = (ctx.issuer.to_string(), ctx.keys.current());
+    let mut reply = tx::write_async(&ctx.store, move |repo| {
         // Checked against the hash read in step 1: a reset or a disabling since then wins.
         let current = repo.find_user(&user.username)?;
         if current.is_none_or(|now| now.disabled || now.password_hash != user.password_hash) {
             form.error = Some(LoginError::Failed);
             return Ok(Answer::LoginForm(form).into());
         }
-        throttle::succeeded(repo, &user.username, &address)?;
+        throttle::succeeded(repo, &user.username, &source, now)?;
         let signed_in =
             SignedIn { username: user.username.clone(), auth_time: now, methods: vec![AuthMethod::Password] };
         Ok(finish_login(repo, &presented.hash(), &form.request_id, signed_in, &issuer, &keys, now)?)
     })
-    .await
+    .await?;
+    if reply.new_session.is_some() {
+        reply.new_device = new_device;
+    }
+    Ok(reply)
 }
 
 /// The one step every login method ends with, in its transaction: the user of the browser whose session
@@ -149,5 +166,5 @@ pub fn finish_login(
     let current = session::log_in(repo, old, signed_in, now, &mut rand::rngs::OsRng)?;
     authorize::logged_in(repo, &mut record, &current.session.id_hash, auth_time)?;
     let answer = advance(repo, &mut record, &current.session, issuer, keyring, now)?;
-    Ok(Reply { answer, new_session: Some(current.secret) })
+    Ok(Reply::with_session(answer, Some(current.secret)))
 }

@@ -37,11 +37,19 @@ pub enum Answer {
 pub struct Reply {
     pub answer: Answer,
     pub new_session: Option<PlainSecret>,
+    /// A device cookie for a browser that signed in without one (see `latchkey_core::throttle`).
+    pub new_device: Option<PlainSecret>,
+}
+
+impl Reply {
+    pub fn with_session(answer: Answer, new_session: Option<PlainSecret>) -> Self {
+        Reply { answer, new_session, new_device: None }
+    }
 }
 
 impl From<Answer> for Reply {
     fn from(answer: Answer) -> Self {
-        Reply { answer, new_session: None }
+        Reply::with_session(answer, None)
     }
 }
 

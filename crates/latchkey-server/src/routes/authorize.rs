@@ -2,7 +2,7 @@
 //! called, its answer rendered. Every failure here is a page.
 
 use crate::error::WebError;
-use crate::http::{client_address, form_body, presented_session, state};
+use crate::http::{client_address, form_body, presented_device, presented_session, state};
 use crate::pages;
 use actix_web::{web, HttpRequest, HttpResponse};
 use latchkey_core::Form;
@@ -54,6 +54,7 @@ pub async fn login_submit(request: HttpRequest, body: web::Bytes) -> Result<Http
         username: field(&form, "username")?,
         password: field(&form, "password")?,
         client_address: client_address(&request),
+        device: presented_device(&request),
     };
     let reply = browser::password_login(&state(&request)?.ctx, login).await.map_err(WebError::Page)?;
     Ok(pages::answer(reply))

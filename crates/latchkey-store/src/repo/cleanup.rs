@@ -70,6 +70,21 @@ impl Repo<'_> {
     }
 
     /// Deletes failed-login counters quiet since before `forget_before` whose lock (if any) has ended.
+    /// Forgets sign-in sources not used since `before`.
+    pub fn purge_known_sign_ins(&mut self, before: Timestamp, batch: i64) -> Result<u64, StoreError> {
+        use crate::schema::known_sign_ins::dsl;
+        let doomed: Vec<(String, String)> = dsl::known_sign_ins
+            .select((dsl::username, dsl::source))
+            .filter(dsl::signed_in_at.lt(before.unix_seconds()))
+            .limit(batch)
+            .load(self.conn)?;
+        let mut deleted = 0;
+        for (username, source) in &doomed {
+            deleted += diesel::delete(dsl::known_sign_ins.find((username, source))).execute(self.conn)?;
+        }
+        Ok(deleted as u64)
+    }
+
     pub fn purge_login_failures(
         &mut self,
         now: Timestamp,

@@ -210,8 +210,9 @@ impl Repo<'_> {
     }
 
     /// Counts one more login attempt for `subject` and says whether it may go ahead, atomically: the
-    /// counter is bumped first (under the row lock), and only then is the lock-out read, so any number of
+    /// counter is bumped first (under the row lock), and only then is the lock-out set, so any number of
     /// parallel attempts cannot slip past the limit. `lock_for(attempts)` decides when and how long to lock.
+    /// An attempt refused by a lock in force is not counted: it neither lengthens this lock nor the next.
     pub fn count_login_attempt(
         &mut self,
         subject: &str,
@@ -220,14 +221,16 @@ impl Repo<'_> {
         lock_for: impl Fn(i64) -> Option<i64>,
     ) -> Result<LoginAttempt, StoreError> {
         let row = login_failures::table.find(subject);
+        let unlocked =
+            login_failures::locked_until.is_null().or(login_failures::locked_until.le(now.unix_seconds()));
         // A quiet counter (no attempt since `forget_before`, no lock in force) starts again.
-        diesel::update(row.filter(login_failures::updated_at.lt(forget_before.unix_seconds())).filter(
-            login_failures::locked_until.is_null().or(login_failures::locked_until.le(now.unix_seconds())),
-        ))
+        diesel::update(
+            row.filter(login_failures::updated_at.lt(forget_before.unix_seconds())).filter(unlocked),
+        )
         .set((login_failures::failures.eq(0_i64), login_failures::locked_until.eq(None::<i64>)))
         .execute(self.conn)?;
         let bump = |conn: &mut crate::connection::AnyConnection| {
-            diesel::update(row)
+            diesel::update(row.filter(unlocked))
                 .set((
                     login_failures::failures.eq(login_failures::failures + 1),
                     login_failures::updated_at.eq(now.unix_seconds()),
@@ -235,6 +238,11 @@ impl Repo<'_> {
                 .execute(conn)
         };
         if bump(self.conn)? == 0 {
+            let locked: Option<Option<i64>> =
+                row.select(login_failures::locked_until).get_result(self.conn).optional()?;
+            if let Some(Some(until)) = locked {
+                return Ok(LoginAttempt::Locked(Timestamp::from_unix_seconds(until)));
+            }
             // First attempt for this subject. The insert runs in a savepoint: if a concurrent request
             // inserted the row first, only the savepoint rolls back and this attempt is counted on top.
             let inserted = self.conn.transaction(|conn| {
@@ -252,22 +260,79 @@ impl Repo<'_> {
                     diesel::result::DatabaseErrorKind::UniqueViolation,
                     _,
                 )) => {
-                    bump(self.conn)?;
+                    if bump(self.conn)? == 0 {
+                        // The concurrent attempt locked it meanwhile.
+                        let until: Option<i64> =
+                            row.select(login_failures::locked_until).get_result(self.conn)?;
+                        return Ok(LoginAttempt::Locked(Timestamp::from_unix_seconds(
+                            until.unwrap_or_default(),
+                        )));
+                    }
                 }
                 Err(other) => return Err(other.into()),
             }
         }
-        let (attempts, locked_until): (i64, Option<i64>) =
-            row.select((login_failures::failures, login_failures::locked_until)).get_result(self.conn)?;
-        if let Some(until) = locked_until.filter(|until| *until > now.unix_seconds()) {
-            return Ok(LoginAttempt::Locked(Timestamp::from_unix_seconds(until)));
-        }
+        let attempts: i64 = row.select(login_failures::failures).get_result(self.conn)?;
         if let Some(seconds) = lock_for(attempts) {
             diesel::update(row)
                 .set(login_failures::locked_until.eq(now.plus_seconds(seconds).unix_seconds()))
                 .execute(self.conn)?;
         }
         Ok(LoginAttempt::Allowed { attempts })
+    }
+
+    /// The first of `sources` from which `username` signed in since `since`.
+    pub fn known_sign_in_source(
+        &mut self,
+        username: &str,
+        sources: &[String],
+        since: Timestamp,
+    ) -> Result<Option<String>, StoreError> {
+        use crate::schema::known_sign_ins::dsl;
+        let known: Vec<String> = dsl::known_sign_ins
+            .filter(dsl::username.eq(username))
+            .filter(dsl::source.eq_any(sources))
+            .filter(dsl::signed_in_at.ge(since.unix_seconds()))
+            .select(dsl::source)
+            .load(self.conn)?;
+        Ok(sources.iter().find(|source| known.contains(source)).cloned())
+    }
+
+    /// Records that `username` signed in from `source` at `now`.
+    pub fn remember_sign_in(
+        &mut self,
+        username: &str,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        use crate::schema::known_sign_ins::dsl;
+        let touch = |conn: &mut crate::connection::AnyConnection| {
+            diesel::update(dsl::known_sign_ins.find((username, source)))
+                .set(dsl::signed_in_at.eq(now.unix_seconds()))
+                .execute(conn)
+        };
+        if touch(self.conn)? == 0 {
+            let inserted = self.conn.transaction(|conn| {
+                diesel::insert_into(dsl::known_sign_ins)
+                    .values((
+                        dsl::username.eq(username),
+                        dsl::source.eq(source),
+                        dsl::signed_in_at.eq(now.unix_seconds()),
+                    ))
+                    .execute(conn)
+            });
+            match inserted {
+                Ok(_) => {}
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => {
+                    touch(self.conn)?;
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Ok(())
     }
 
     /// Takes one attempt back off `subject`'s count (never below zero).
