@@ -18,6 +18,7 @@
 
 use crate::client_cache::ClientCache;
 use crate::connection::AnyConnection;
+use crate::file_identity::WriterLock;
 use crate::pool::Pool;
 use crate::{Repo, StoreError};
 use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
@@ -130,7 +131,7 @@ impl GroupCommit {
     pub(crate) fn start(
         pool: Pool,
         clients: Arc<ClientCache>,
-        writers: Arc<FairMutex<()>>,
+        writers: Arc<FairMutex<WriterLock>>,
         busy_timeout: Duration,
     ) -> Result<Self, StoreError> {
         let (queue, waiting) = mpsc::channel();
@@ -192,7 +193,7 @@ impl GroupCommit {
 struct Writer {
     pool: Pool,
     clients: Arc<ClientCache>,
-    writers: Arc<FairMutex<()>>,
+    writers: Arc<FairMutex<WriterLock>>,
     busy_timeout: Duration,
     waiting: mpsc::Receiver<Box<dyn Piece>>,
     counts: Arc<Counts>,
@@ -299,13 +300,18 @@ fn storage_failure(error: diesel::result::Error) -> StoreError {
 }
 
 /// This process's turn to write to SQLite, waiting at most `timeout` (see [`crate::Store`]'s `sqlite_writers`).
+/// The turn is refused when the database file is no longer the one opened ([`crate::file_identity`]).
 pub(crate) fn take_turn(
-    writers: &FairMutex<()>,
+    writers: &FairMutex<WriterLock>,
     timeout: Duration,
-) -> Result<parking_lot::FairMutexGuard<'_, ()>, StoreError> {
-    writers
+) -> Result<parking_lot::FairMutexGuard<'_, WriterLock>, StoreError> {
+    let turn = writers
         .try_lock_for(timeout)
-        .ok_or_else(|| StoreError::Unavailable("the database is busy: too many writers".into()))
+        .ok_or_else(|| StoreError::Unavailable("the database is busy: too many writers".into()))?;
+    if let Some(file) = &turn.file {
+        file.check()?;
+    }
+    Ok(turn)
 }
 
 /// Ends the open transaction: commits it when `keep`, else rolls it back. A failed COMMIT can leave the

@@ -10,6 +10,7 @@ mod checkpoint;
 mod client_cache;
 mod connection;
 mod error;
+mod file_identity;
 mod group_commit;
 mod migrations;
 mod pool;
@@ -83,7 +84,7 @@ pub struct Store {
     /// 100 ms a nap) and so turns a short queue into a long tail. A writer that cannot get its turn within
     /// the busy timeout is told the database is unavailable, as SQLite would have said. Other processes
     /// still meet the busy timeout.
-    sqlite_writers: Arc<FairMutex<()>>,
+    sqlite_writers: Arc<FairMutex<file_identity::WriterLock>>,
     sqlite_busy_timeout: Duration,
     /// SQLite's asynchronous writes, committed in groups by one writer thread (see [`group_commit`]).
     group_commit: Option<Arc<GroupCommit>>,
@@ -168,7 +169,11 @@ impl Store {
         };
         let pool = builder.build_unchecked(manager);
         let backend = if url.is_sqlite() { Backend::Sqlite } else { Backend::Postgres };
-        let sqlite_writers = Arc::new(FairMutex::new(()));
+        let file = match url {
+            DatabaseUrl::SqliteFile(path) => Some(file_identity::FileIdentity::of(path)?),
+            _ => None,
+        };
+        let sqlite_writers = Arc::new(FairMutex::new(file_identity::WriterLock { file }));
         let clients = Arc::new(ClientCache::default());
         let group_commit = match backend {
             Backend::Sqlite => Some(Arc::new(GroupCommit::start(
@@ -298,10 +303,18 @@ impl Store {
     /// Whether the database can serve a write now. On PostgreSQL a round trip; on SQLite it also takes the
     /// write lock for a moment, since a database locked by another process can answer reads yet issue nothing.
     pub fn ping(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            // The writer's turn checks that the file is still the one opened.
+            let _turn = group_commit::take_turn(&self.sqlite_writers, self.sqlite_busy_timeout)?;
+            let mut conn = self.pool.get()?;
+            if let AnyConnection::Sqlite(c) = &mut *conn {
+                c.batch_execute("BEGIN IMMEDIATE; ROLLBACK")?;
+            }
+            return Ok(());
+        }
         let mut conn = self.pool.get()?;
-        match &mut *conn {
-            AnyConnection::Postgresql(c) => c.batch_execute("SELECT 1")?,
-            AnyConnection::Sqlite(c) => c.batch_execute("BEGIN IMMEDIATE; ROLLBACK")?,
+        if let AnyConnection::Postgresql(c) = &mut *conn {
+            c.batch_execute("SELECT 1")?;
         }
         Ok(())
     }

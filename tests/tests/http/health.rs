@@ -1,5 +1,5 @@
 use crate::on_both_backends;
-use crate::support::{TestApp, TestDatabase};
+use crate::support::{Fixture, TestApp, TestDatabase, SERVICE};
 use latchkey_store::Backend;
 
 on_both_backends!(alive_and_ready, readiness_follows_the_database);
@@ -40,4 +40,31 @@ async fn readiness_follows_the_database(db: TestDatabase) {
     }
     // Liveness never depends on the database.
     assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+/// The SQLite file deleted, or replaced by another file, under a running server: every write is refused
+/// with 503 and `/readyz` answers 503, instead of 200s for writes into a file nobody will open again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_file_deleted_or_replaced_under_the_server_is_noticed() {
+    for replace in [false, true] {
+        let fixture = Fixture::new(TestDatabase::sqlite()).await;
+        let issue = || fixture.token(SERVICE, &[("grant_type", "client_credentials")]);
+        assert_eq!(issue().await.status(), 200);
+        let path = fixture.app.db.url().trim_start_matches("sqlite://").to_owned();
+        if replace {
+            // A restore copied into place: a new file (a new inode) at the same path.
+            let copy = format!("{path}.restored");
+            std::fs::copy(&path, &copy).unwrap();
+            std::fs::rename(&copy, &path).unwrap();
+        } else {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{path}{suffix}"));
+            }
+        }
+        let refused = issue().await;
+        assert_eq!(refused.status(), 503, "replace: {replace}");
+        assert_eq!(refused.json::<serde_json::Value>().await.unwrap()["error"], "temporarily_unavailable");
+        assert_eq!(fixture.app.get("/readyz").await.status(), 503, "replace: {replace}");
+        assert_eq!(fixture.app.get("/healthz").await.status(), 200);
+    }
 }
