@@ -50,22 +50,47 @@ pub async fn limit_body(
     next.call(request).await.map(ServiceResponse::map_into_left_body)
 }
 
-/// One structured line per request. The path is logged without its query string: queries can carry
-/// authorization codes and other secrets.
+/// Names a request in every log line it causes and in its `X-Request-Id` answer header.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The request's id: the one a proxy in front set, when it is a plain token (letters, digits, `.`, `_`,
+/// `-`, at most 64), so it cannot forge log lines; else a new random one.
+fn request_id(request: &ServiceRequest) -> String {
+    let given = request.headers().get(REQUEST_ID).and_then(|value| value.to_str().ok()).filter(|id| {
+        !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    });
+    match given {
+        Some(id) => id.to_owned(),
+        None => format!("{:016x}", rand::random::<u64>()),
+    }
+}
+
+/// One structured line per request, and a span with the request's id around everything it logs. The path
+/// is logged without its query string: queries can carry authorization codes and other secrets.
 pub async fn log_request(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    use tracing::Instrument;
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.path().to_owned();
-    let response = next.call(request).await?;
-    tracing::info!(
-        %method,
-        path,
-        status = response.status().as_u16(),
-        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
+    let id = request_id(&request);
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut response = next.call(request).instrument(span.clone()).await?;
+    if let Ok(value) = header::HeaderValue::from_str(&id) {
+        response.headers_mut().insert(header::HeaderName::from_static(REQUEST_ID), value);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            %method,
+            path,
+            status = response.status().as_u16(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        )
+    });
     Ok(response)
 }

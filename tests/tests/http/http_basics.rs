@@ -4,6 +4,7 @@ use latchkey_model::{ClientId, PageRequest};
 
 on_both_backends!(
     every_response_carries_security_headers,
+    every_response_names_its_request,
     unknown_paths_get_a_json_404,
     oversized_bodies_are_refused_before_reading,
     data_survives_a_restart,
@@ -38,6 +39,21 @@ async fn every_response_carries_security_headers(db: TestDatabase) {
     for path in ["/authorize", "/token", "/userinfo", "/healthz"] {
         assert!(app.get(path).await.headers().get("access-control-allow-origin").is_none(), "{path}");
     }
+}
+
+/// `X-Request-Id` on every answer, the one in every log line of the request: new for each request, or a
+/// proxy's own when it is a plain token; anything else sent is replaced, never echoed.
+async fn every_response_names_its_request(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let id_of =
+        |response: &reqwest::Response| response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let (first, second) = (id_of(&app.get("/healthz").await), id_of(&app.get("/no-such-page").await));
+    assert_eq!(first.len(), 16);
+    assert_ne!(first, second);
+    let send = |id: &'static str| app.http.get(app.url("/healthz")).header("x-request-id", id).send();
+    assert_eq!(id_of(&send("edge-7f3a.2").await.unwrap()), "edge-7f3a.2");
+    let forged = id_of(&send("x\" forged=\"1").await.unwrap());
+    assert_eq!(forged.len(), 16, "{forged}");
 }
 
 async fn unknown_paths_get_a_json_404(db: TestDatabase) {
