@@ -37,10 +37,26 @@ impl std::fmt::Debug for PresentedCredentials {
 pub struct AuthContext {
     pub audiences: Vec<String>,
     pub now: Timestamp,
+    /// The per-client rate limit, counted once the client has authenticated: requests that fail to
+    /// authenticate as a client never spend its budget, so nobody else can exhaust it.
+    pub limit: Option<std::sync::Arc<crate::rate_limit::RateLimiter>>,
 }
 
-/// The authenticated client, or `invalid_client` / `invalid_request` as RFC 6749 §5.2 prescribes.
+/// The authenticated client, or `invalid_client` / `invalid_request` as RFC 6749 §5.2 prescribes, or
+/// `too_many_requests` past the client's rate limit.
 pub fn authenticate_client(
+    repo: &mut Repo<'_>,
+    presented: &PresentedCredentials,
+    context: &AuthContext,
+) -> Outcome<Client> {
+    let client = authenticate(repo, presented, context)?;
+    if let Some(limit) = &context.limit {
+        limit.admit(client.id.as_str(), context.now)?;
+    }
+    Ok(client)
+}
+
+fn authenticate(
     repo: &mut Repo<'_>,
     presented: &PresentedCredentials,
     context: &AuthContext,

@@ -38,6 +38,8 @@ pub enum ErrorCode {
     UnsupportedTokenType,
     ServerError,
     TemporarilyUnavailable,
+    /// A rate limit (HTTP 429 with `Retry-After`); no RFC names it, so the name says what it is.
+    TooManyRequests,
 }
 
 impl ErrorCode {
@@ -61,6 +63,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedTokenType => "unsupported_token_type",
             ErrorCode::ServerError => "server_error",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::TooManyRequests => "too_many_requests",
         }
     }
 }
@@ -78,6 +81,8 @@ pub struct OAuthError {
     pub scope: Option<String>,
     /// Detail for the log only, never for the response.
     pub internal: Option<String>,
+    /// For [`ErrorCode::TooManyRequests`]: the seconds until a new request can be admitted.
+    pub retry_after_seconds: Option<i64>,
 }
 
 /// RFC 6749 §5.2 and §4.1.2.1: `error_description` is `%x20-21 / %x23-5B / %x5D-7E`. A quote or backslash
@@ -102,11 +107,28 @@ impl OAuthError {
             used_basic_auth: false,
             scope: None,
             internal: None,
+            retry_after_seconds: None,
         }
     }
 
     pub fn bare(code: ErrorCode) -> Self {
-        Self { code, description: None, used_basic_auth: false, scope: None, internal: None }
+        Self {
+            code,
+            description: None,
+            used_basic_auth: false,
+            scope: None,
+            internal: None,
+            retry_after_seconds: None,
+        }
+    }
+
+    /// A rate limit refused the request; try again in `seconds`.
+    pub fn too_many_requests(seconds: i64) -> Self {
+        let seconds = seconds.max(1);
+        Self {
+            retry_after_seconds: Some(seconds),
+            ..Self::new(ErrorCode::TooManyRequests, format!("too many requests; try again in {seconds} s"))
+        }
     }
 
     pub fn invalid_request(description: impl AsRef<str>) -> Self {

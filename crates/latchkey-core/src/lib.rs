@@ -18,6 +18,7 @@ pub mod keys;
 pub mod oxide;
 pub mod password;
 pub mod personal;
+pub mod rate_limit;
 pub mod registration;
 pub mod revocation;
 pub mod revoke_all;

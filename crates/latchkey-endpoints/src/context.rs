@@ -1,4 +1,5 @@
 use crate::SigningKeys;
+use latchkey_core::rate_limit::{Rate, RateLimiter};
 use latchkey_core::{Clock, Issuer};
 use latchkey_model::Timestamp;
 use latchkey_store::Store;
@@ -12,11 +13,50 @@ pub struct Context {
     pub issuer: Issuer,
     pub clock: Arc<dyn Clock>,
     pub keys: Arc<SigningKeys>,
+    pub limits: Arc<RateLimits>,
+}
+
+/// The request rate limits of this server (see `latchkey_core::rate_limit`); `None`: unlimited.
+#[derive(Debug, Default)]
+pub struct RateLimits {
+    /// Per authenticated client, at the token, introspection and revocation endpoints.
+    pub client: Option<Arc<RateLimiter>>,
+    /// Per address group, at `/authorize` and the login page.
+    pub address: Option<Arc<RateLimiter>>,
+    /// Per user, creating personal tokens.
+    pub personal_tokens: Option<Arc<RateLimiter>>,
+    /// Live personal tokens a user may hold and still create one more through the owner API.
+    pub max_personal_tokens: Option<u32>,
+}
+
+impl RateLimits {
+    pub fn new(client: Rate, address: Rate, personal_tokens: Rate, max_personal_tokens: u32) -> Self {
+        let limiter = |rate| RateLimiter::new(rate).map(Arc::new);
+        Self {
+            client: limiter(client),
+            address: limiter(address),
+            personal_tokens: limiter(personal_tokens),
+            max_personal_tokens: Some(max_personal_tokens),
+        }
+    }
+
+    /// Admits one request from `address` at `now` (the pages' limit).
+    pub fn admit_address(&self, address: &str, now: Timestamp) -> Result<(), latchkey_core::OAuthError> {
+        match &self.address {
+            Some(limit) => limit.admit(&latchkey_core::throttle::address_group(address), now),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Context {
+    /// Without rate limits; see [`Context::with_limits`].
     pub fn new(store: Store, issuer: Issuer, clock: Arc<dyn Clock>, keys: SigningKeys) -> Self {
-        Self { store, issuer, clock, keys: Arc::new(keys) }
+        Self { store, issuer, clock, keys: Arc::new(keys), limits: Arc::default() }
+    }
+
+    pub fn with_limits(self, limits: RateLimits) -> Self {
+        Self { limits: Arc::new(limits), ..self }
     }
 
     pub fn now(&self) -> Timestamp {

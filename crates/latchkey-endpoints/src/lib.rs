@@ -26,7 +26,7 @@ mod usage;
 pub mod userinfo;
 pub mod views;
 
-pub use context::Context;
+pub use context::{Context, RateLimits};
 pub use error::ApiError;
 pub use keys::SigningKeys;
 

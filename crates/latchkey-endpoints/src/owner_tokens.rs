@@ -84,8 +84,21 @@ pub async fn create(ctx: &Context, caller: &Caller, body: NewTokenBody) -> Resul
         data,
         derived_from: Some(caller.record.family_id.clone()),
     };
-    let (owner, issuer) = (Owner::User(caller.username().clone()), ctx.issuer.to_string());
+    if let Some(limit) = &ctx.limits.personal_tokens {
+        limit.admit(caller.username().as_str(), now)?;
+    }
+    let (username, issuer, cap) =
+        (caller.username().clone(), ctx.issuer.to_string(), ctx.limits.max_personal_tokens);
     let (record, token) = tx::write_async(&ctx.store, move |repo| {
+        let owner = Owner::User(username.clone());
+        if let Some(cap) = cap {
+            // Counted under the user's row (created holds it), so parallel requests cannot pass the cap.
+            repo.hold_user(&username)?;
+            if repo.count_live_personal_tokens(&username, now)? >= u64::from(cap) {
+                let why = format!("a user may hold at most {cap} personal tokens; delete one first");
+                return Err(latchkey_core::OAuthError::invalid_request(why).into());
+            }
+        }
         personal::create(repo, &owner, new, Origin::Api, &issuer, now, &mut rand::rngs::OsRng)
     })
     .await?;

@@ -121,7 +121,13 @@ pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
         print_demo(&seeded, &mut std::io::stdout().lock()).map_err(StartError::Output)?;
     }
     let keys = SigningKeys::new(config.key_encryption_key(&issuer)?);
-    let ctx = Context::new(store, issuer, clock, keys);
+    let limits = latchkey_endpoints::RateLimits::new(
+        config.rate_limit_client,
+        config.rate_limit_address,
+        config.rate_limit_personal_tokens,
+        config.max_personal_tokens_per_user,
+    );
+    let ctx = Context::new(store, issuer, clock, keys).with_limits(limits);
     ctx.keys.reload_async(&ctx.store, ctx.now()).await.map_err(|e| StartError::Keys(e.to_string()))?;
     let discovery = latchkey_endpoints::discovery::document(&ctx.issuer)
         .map_err(|e| StartError::Config(ConfigError(e)))?;

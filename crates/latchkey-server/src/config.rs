@@ -5,6 +5,7 @@
 
 use crate::client_address::TrustedProxies;
 use latchkey_core::keys::KeyEncryptionKey;
+use latchkey_core::rate_limit::Rate;
 use latchkey_core::Issuer;
 use latchkey_model::SecretHash;
 use latchkey_store::{DatabaseUrl, StoreOptions};
@@ -49,6 +50,24 @@ macro_rules! read_as_itself {
 }
 
 read_as_itself!(String, u32, u64, DatabaseUrl, Issuer, KeyEncryptionKey);
+
+/// `PER_MINUTE/BURST` (`600/120`): requests a minute on average, and at once at most; `0` turns it off.
+impl Setting for Rate {
+    fn parse(text: &str) -> Result<Self, String> {
+        let bad =
+            || format!("{text:?}: must be requests per minute and a burst, as in 600/120, or 0 for none");
+        if text.trim() == "0" {
+            return Ok(Rate { per_minute: 0, burst: 0 });
+        }
+        let (per_minute, burst) = text.split_once('/').ok_or_else(bad)?;
+        let number = |part: &str| part.trim().parse::<u32>().map_err(|_| bad());
+        let rate = Rate { per_minute: number(per_minute)?, burst: number(burst)? };
+        if rate.per_minute > 0 && rate.burst == 0 {
+            return Err(bad());
+        }
+        Ok(rate)
+    }
+}
 
 impl Setting for TrustedProxies {
     fn parse(text: &str) -> Result<Self, String> {
@@ -264,6 +283,16 @@ settings! {
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers name the client (addresses or CIDR
     /// networks, comma separated); empty: the connection's peer is the client.
     trusted_proxies: TrustedProxies,
+    /// Requests per minute / burst per authenticated client at the token, introspection and revocation
+    /// endpoints; `0`: unlimited.
+    rate_limit_client: Rate = "60000/2000",
+    /// Requests per minute / burst per address group (IPv4 address, IPv6 /64) at `/authorize` and the login
+    /// page.
+    rate_limit_address: Rate = "600/120",
+    /// Personal tokens a user may create per minute / at once.
+    rate_limit_personal_tokens: Rate = "10/10",
+    /// Live personal tokens a user may hold at once.
+    max_personal_tokens_per_user: u32 = "100",
 }
 
 impl Config {

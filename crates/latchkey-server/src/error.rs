@@ -73,6 +73,7 @@ fn status(code: ErrorCode) -> StatusCode {
         ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
         ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
         ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     }
@@ -93,6 +94,13 @@ fn headers(status: StatusCode) -> actix_web::HttpResponseBuilder {
         response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
     }
     response
+}
+
+/// A rate limit's refusal says when to come back (RFC 6585 §4).
+fn retry_after(response: &mut actix_web::HttpResponseBuilder, error: &OAuthError) {
+    if let Some(seconds) = error.retry_after_seconds {
+        response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+    }
 }
 
 fn json(
@@ -122,6 +130,7 @@ pub fn bearer_challenge(error: Option<&OAuthError>) -> String {
 /// RFC 6749 §5.2.
 fn token_error(error: &OAuthError) -> HttpResponse {
     let mut response = headers(status(error.code));
+    retry_after(&mut response, error);
     if error.code == ErrorCode::InvalidClient && error.used_basic_auth {
         response.insert_header((header::WWW_AUTHENTICATE, format!("Basic realm=\"{REALM}\"")));
     }
@@ -132,6 +141,7 @@ fn token_error(error: &OAuthError) -> HttpResponse {
 /// bearer-protected resource, which challenges whatever was wrong with the request).
 fn api_refusal(error: &OAuthError, challenge: bool) -> HttpResponse {
     let mut response = headers(status(error.code));
+    retry_after(&mut response, error);
     if challenge || matches!(error.code, ErrorCode::InvalidToken | ErrorCode::InsufficientScope) {
         response.insert_header((header::WWW_AUTHENTICATE, bearer_challenge(Some(error))));
     }
@@ -156,6 +166,11 @@ fn page_error(error: &OAuthError) -> HttpResponse {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from_static(RETRY_AFTER_SECONDS));
+    }
+    if let Some(value) =
+        error.retry_after_seconds.and_then(|s| header::HeaderValue::from_str(&s.to_string()).ok())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
 }

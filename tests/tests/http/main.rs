@@ -25,5 +25,6 @@ mod pages;
 mod password_grant;
 mod private_key_jwt;
 mod protocol_details;
+mod rate_limits;
 mod refresh;
 mod relying_party;

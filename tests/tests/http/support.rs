@@ -83,6 +83,11 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new(db: TestDatabase) -> Self {
+        Self::with(db, |_| {}).await
+    }
+
+    /// [`Fixture::new`] with settings changed by `adjust`.
+    pub async fn with(db: TestDatabase, adjust: impl FnOnce(&mut Config)) -> Self {
         let clock = Arc::new(FixedClock::at(Timestamp::from_unix_seconds(START)));
         let store = db.open().unwrap();
         let now = Timestamp::from_unix_seconds(START);
@@ -156,6 +161,7 @@ impl Fixture {
             <latchkey_server::config::AdminToken as latchkey_server::config::Setting>::parse(ADMIN_TOKEN)
                 .unwrap(),
         );
+        adjust(&mut config);
         let server = latchkey_server::build_with_clock(&config, clock.clone()).await.expect("server starts");
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Self { app: TestApp { server, http, db }, clock }

@@ -47,5 +47,5 @@ fn auth_context(ctx: &Context, endpoint: Endpoint) -> AuthContext {
     let issuer = &ctx.issuer;
     let mut audiences = vec![issuer.to_string(), issuer.endpoint("/token"), issuer.endpoint(endpoint.path())];
     audiences.dedup();
-    AuthContext { audiences, now: ctx.now() }
+    AuthContext { audiences, now: ctx.now(), limit: ctx.limits.client.clone() }
 }

@@ -8,9 +8,18 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use latchkey_core::Form;
 use latchkey_endpoints::browser::{self, Decision, LoginSubmission};
 
+/// The per-address limit of `/authorize` and the login page, before anything is read or written.
+fn admit(request: &HttpRequest) -> Result<&latchkey_endpoints::Context, WebError> {
+    let ctx = &state(request)?.ctx;
+    ctx.limits
+        .admit_address(&client_address(request), ctx.now())
+        .map_err(|refused| WebError::Page(refused.into()))?;
+    Ok(ctx)
+}
+
 pub async fn authorize_get(request: HttpRequest) -> Result<HttpResponse, WebError> {
     let form = Form::parse(request.query_string().as_bytes());
-    let ctx = &state(&request)?.ctx;
+    let ctx = admit(&request)?;
     let reply = browser::authorize(ctx, form, presented_session(&request)).await.map_err(WebError::Page)?;
     Ok(pages::answer(reply))
 }
@@ -18,7 +27,7 @@ pub async fn authorize_get(request: HttpRequest) -> Result<HttpResponse, WebErro
 /// OpenID Connect Core §3.1.2.1: the same request, sent as a form.
 pub async fn authorize_post(request: HttpRequest, body: web::Bytes) -> Result<HttpResponse, WebError> {
     let form = form_body(&request, &body, true)?;
-    let ctx = &state(&request)?.ctx;
+    let ctx = admit(&request)?;
     let reply = browser::authorize(ctx, form, presented_session(&request)).await.map_err(WebError::Page)?;
     Ok(pages::answer(reply))
 }
@@ -33,7 +42,7 @@ fn request_id(request: &HttpRequest) -> Result<String, WebError> {
 }
 
 pub async fn login_page(request: HttpRequest) -> Result<HttpResponse, WebError> {
-    let ctx = &state(&request)?.ctx;
+    let ctx = admit(&request)?;
     let answer = browser::login_page(ctx, presented_session(&request), request_id(&request)?)
         .await
         .map_err(WebError::Page)?;
@@ -46,6 +55,7 @@ fn field(form: &Form, name: &str) -> Result<String, WebError> {
 }
 
 pub async fn login_submit(request: HttpRequest, body: web::Bytes) -> Result<HttpResponse, WebError> {
+    let ctx = admit(&request)?;
     let form = form_body(&request, &body, true)?;
     let login = LoginSubmission {
         session: presented_session(&request),
@@ -56,7 +66,7 @@ pub async fn login_submit(request: HttpRequest, body: web::Bytes) -> Result<Http
         client_address: client_address(&request),
         device: presented_device(&request),
     };
-    let reply = browser::password_login(&state(&request)?.ctx, login).await.map_err(WebError::Page)?;
+    let reply = browser::password_login(ctx, login).await.map_err(WebError::Page)?;
     Ok(pages::answer(reply))
 }
 

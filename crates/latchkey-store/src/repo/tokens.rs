@@ -283,6 +283,22 @@ impl Repo<'_> {
         Ok(touched == 1)
     }
 
+    /// How many personal tokens `username` holds that are neither revoked nor expired at `now`.
+    pub fn count_live_personal_tokens(
+        &mut self,
+        username: &Username,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let live: i64 = dsl::tokens
+            .filter(dsl::username.eq(username.as_str()))
+            .filter(dsl::grant_type.eq(personal_letter()))
+            .filter(dsl::revoked_at.is_null())
+            .filter(dsl::access_token_expires.is_null().or(dsl::access_token_expires.gt(now.unix_seconds())))
+            .count()
+            .get_result(self.conn)?;
+        Ok(u64::try_from(live).unwrap_or(0))
+    }
+
     /// Revokes one record; returns whether it was live.
     pub fn revoke_token(&mut self, id: &RecordId, now: Timestamp) -> Result<bool, StoreError> {
         let live = dsl::tokens.find(id.as_str()).filter(dsl::revoked_at.is_null());
