@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex};
 
 latchkey_store::on_both_backends!(
     a_client_change_made_anywhere_holds_on_the_next_request_on_every_server,
-    servers_started_together_publish_one_key_set_and_a_rotation_is_published_before_it_signs
+    servers_started_together_publish_one_key_set_and_a_rotation_is_published_before_it_signs,
+    a_login_started_on_one_server_finishes_on_another
 );
 
 const SECRET: &str = "svc-secret-0123456789abcdef-0123456789";
@@ -40,6 +41,17 @@ struct Server {
 impl Server {
     fn start(dir: &Path, db: &str) -> Self {
         Self::spawn(dir, db).listening()
+    }
+
+    /// A server started from `command` (`latchkey` with its settings), listening.
+    fn from(mut command: Command) -> Self {
+        let child = command
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Self { child, url: String::new() }.listening()
     }
 
     /// Started, not yet listening: several can start at the same instant.
@@ -214,6 +226,120 @@ fn servers_started_together_publish_one_key_set_and_a_rotation_is_published_befo
         );
         let claims = id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())).unwrap();
         assert_eq!(claims.audiences(), &[Audience::new("app".into())]);
+    });
+}
+
+/// The value of `name="{field}" value="…"` in a page.
+fn hidden_field(html: &str, field: &str) -> String {
+    let marker = format!("name=\"{field}\" value=\"");
+    let start = html.find(&marker).unwrap() + marker.len();
+    html[start..][..html[start..].find('"').unwrap()].to_owned()
+}
+
+/// A browser that hops from server to server at every step, as behind a balancer without affinity: the
+/// authorization request on one, the login on the other, the consent on the first, the code redeemed at
+/// the second.
+fn a_login_started_on_one_server_finishes_on_another(db: &TestDatabase) {
+    // RFC 7636 Appendix B.
+    const PKCE_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const PKCE_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let dir = tempfile::tempdir().unwrap();
+    let redirect = "https://app.example.com/cb";
+    let app = ["client", "add", "--id", "web", "--secret", SECRET, "--redirect-uri", redirect];
+    run(
+        dir.path(),
+        db.url(),
+        &[&app[..], &["--grant-type", "authorization_code", "--scope", "openid"]].concat(),
+    );
+    run(dir.path(), db.url(), &["user", "add", "--username", "alice", "--password", "correct horse battery"]);
+    // One public name for both, as behind a balancer.
+    let start = |dir: &Path| {
+        let mut command = latchkey(dir, db.url());
+        command.env("LATCHKEY_ISSUER", "http://id.example.test");
+        Server::from(command)
+    };
+    let (one, other) = (start(dir.path()), start(dir.path()));
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let location = |response: &reqwest::Response| response.headers()["location"].to_str().unwrap().to_owned();
+    let cookie_of = |response: &reqwest::Response| {
+        response.headers().get_all("set-cookie").iter().find_map(|value| {
+            let pair = value.to_str().unwrap().split(';').next().unwrap().to_owned();
+            pair.starts_with("__Host-latchkey-session=").then_some(pair)
+        })
+    };
+    runtime().block_on(async {
+        let authorize = format!(
+            "{}/authorize?response_type=code&client_id=web&redirect_uri={redirect}&scope=openid&state=s1\
+             &code_challenge={PKCE_CHALLENGE}&code_challenge_method=S256",
+            one.url
+        );
+        let started = http.get(authorize).send().await.unwrap();
+        assert_eq!(started.status(), 303);
+        let mut cookie = cookie_of(&started).unwrap();
+        let login_page = http
+            .get(format!("{}{}", other.url, location(&started)))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let logged_in = http
+            .post(format!("{}/login", other.url))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", hidden_field(&login_page, "csrf")),
+                ("request", hidden_field(&login_page, "request")),
+                ("username", "alice".into()),
+                ("password", "correct horse battery".into()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(logged_in.status(), 303, "signed in on the other server");
+        cookie = cookie_of(&logged_in).unwrap();
+        let consent = location(&logged_in);
+        assert!(consent.starts_with("/consent"), "{consent}");
+        let consent_page = http
+            .get(format!("{}{consent}", one.url))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let allowed = http
+            .post(format!("{}/consent", one.url))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", hidden_field(&consent_page, "csrf")),
+                ("request", hidden_field(&consent_page, "request")),
+                ("decision", "allow".into()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let back = location(&allowed);
+        assert!(back.starts_with(redirect) && back.contains("state=s1"), "{back}");
+        let code = back.split(['?', '&']).find_map(|pair| pair.strip_prefix("code=")).unwrap().to_owned();
+        let tokens: serde_json::Value = http
+            .post(format!("{}/token", other.url))
+            .basic_auth("web", Some(SECRET))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect),
+                ("code_verifier", PKCE_VERIFIER),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(tokens["access_token"].is_string() && tokens["id_token"].is_string(), "{tokens}");
     });
 }
 
