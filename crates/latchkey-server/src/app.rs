@@ -27,6 +27,9 @@ pub struct AppState {
     /// The admin API's credential; `None` keeps the admin API closed.
     pub admin_token: Option<AdminToken>,
     pub trusted_proxies: crate::client_address::TrustedProxies,
+    pub metrics: crate::metrics::Metrics,
+    /// The credential of `/metrics`; `None`: there is no `/metrics`.
+    pub metrics_token: Option<AdminToken>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +140,8 @@ pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
         discovery,
         admin_token: config.admin_token.clone(),
         trusted_proxies: config.trusted_proxies.clone(),
+        metrics: crate::metrics::Metrics::default(),
+        metrics_token: config.metrics_token.clone(),
     });
     tokio::spawn(background::reload_keys(state.ctx.clone(), KEY_RELOAD_INTERVAL));
     if let Some(interval) = config.janitor_interval() {

@@ -293,6 +293,8 @@ settings! {
     rate_limit_personal_tokens: Rate = "10/10",
     /// Live personal tokens a user may hold at once.
     max_personal_tokens_per_user: u32 = "100",
+    /// The bearer credential of `/metrics`; without it `/metrics` answers 404.
+    metrics_token: Option<AdminToken>,
 }
 
 impl Config {

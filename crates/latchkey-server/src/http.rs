@@ -115,7 +115,7 @@ impl FromRequest for ClientForm {
 
 /// The token of `Authorization: Bearer` (RFC 6750 §2.1): `Ok(None)` without credentials, `Err` when the
 /// header is not a bearer credential.
-fn bearer_header(request: &HttpRequest) -> Result<Option<String>, OAuthError> {
+pub fn bearer_header(request: &HttpRequest) -> Result<Option<String>, OAuthError> {
     let Some(value) = request.headers().get(header::AUTHORIZATION) else { return Ok(None) };
     let malformed = || OAuthError::invalid_request("malformed bearer credentials");
     let value = value.to_str().map_err(|_| malformed())?;

@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 mod error;
 mod http;
+mod metrics;
 mod middleware;
 mod pages;
 mod routes;

@@ -83,14 +83,12 @@ pub async fn log_request(
     if let Ok(value) = header::HeaderValue::from_str(&id) {
         response.headers_mut().insert(header::HeaderName::from_static(REQUEST_ID), value);
     }
-    span.in_scope(|| {
-        tracing::info!(
-            %method,
-            path,
-            status = response.status().as_u16(),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "request"
-        )
-    });
+    let (status, elapsed) = (response.status().as_u16(), started.elapsed().as_secs_f64());
+    if let Some(state) = response.request().app_data::<actix_web::web::Data<crate::app::AppState>>() {
+        // The pattern, never the path: `/api/tokens/{id}`, and one label for every unknown path.
+        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+        state.metrics.request(&route, method.as_str(), status, elapsed);
+    }
+    span.in_scope(|| tracing::info!(%method, path, status, elapsed_ms = elapsed * 1000.0, "request"));
     Ok(response)
 }

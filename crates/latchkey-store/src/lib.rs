@@ -101,6 +101,13 @@ pub struct Store {
 /// effort: a token's last use, noted again on its next use).
 pub const WRITE_BEHIND_LIMIT: u64 = 4_096;
 
+/// The connection pool's figures (for metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    pub connections: u32,
+    pub idle: u32,
+}
+
 /// A count of tasks running, and a way to wait for none.
 #[derive(Default)]
 struct InFlight {
@@ -356,6 +363,12 @@ impl Store {
     }
 
     /// The group commits so far (SQLite; PostgreSQL commits each writer on its own and reports none).
+    /// The connection pool now.
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState { connections: state.connections, idle: state.idle_connections }
+    }
+
     pub fn write_batches(&self) -> Option<WriteBatches> {
         self.group_commit.as_ref().map(|group_commit| group_commit.batches())
     }

@@ -17,6 +17,7 @@ mod introspection_revocation;
 mod janitor;
 #[cfg(not(feature = "legacy"))]
 mod legacy_grants_left_out;
+mod metrics;
 mod openapi;
 mod operator_changes;
 mod owner_tokens;

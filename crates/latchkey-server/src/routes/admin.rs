@@ -4,6 +4,7 @@
 
 use crate::error::WebError;
 use crate::http::{is_operator, json, json_body, not_operator, query, state, Operator};
+use crate::metrics::Revoked;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
@@ -103,7 +104,12 @@ async fn delete_user(_: Operator, request: HttpRequest, name: web::Path<String>)
 }
 
 async fn revoke_user(_: Operator, request: HttpRequest, name: web::Path<String>) -> Answer {
-    ok(StatusCode::OK, users::revoke_user(&state(&request)?.ctx, &name).await)
+    let state = state(&request)?;
+    let revoked = users::revoke_user(&state.ctx, &name).await;
+    if let Ok(revocation) = &revoked {
+        state.metrics.revoked(Revoked::User, revocation.revoked);
+    }
+    ok(StatusCode::OK, revoked)
 }
 
 async fn create_client(_: Operator, request: HttpRequest, body: web::Bytes) -> Answer {
@@ -135,7 +141,11 @@ async fn delete_client(_: Operator, request: HttpRequest, id: web::Path<String>)
 }
 
 async fn revoke_client(_: Operator, request: HttpRequest, id: web::Path<String>) -> Answer {
-    let revoked = clients::revoke_client(&state(&request)?.ctx, &id).await;
+    let state = state(&request)?;
+    let revoked = clients::revoke_client(&state.ctx, &id).await;
+    if let Ok(count) = &revoked {
+        state.metrics.revoked(Revoked::Client, *count);
+    }
     ok(StatusCode::OK, revoked.map(|revoked| serde_json::json!({ "revoked": revoked })))
 }
 
@@ -157,7 +167,12 @@ async fn amend_token(_: Operator, request: HttpRequest, id: web::Path<String>, b
 }
 
 async fn revoke_token(_: Operator, request: HttpRequest, id: web::Path<String>) -> Answer {
-    gone(tokens::revoke_token(&state(&request)?.ctx, &id).await.map(|_| ()))
+    let state = state(&request)?;
+    let revoked = tokens::revoke_token(&state.ctx, &id).await;
+    if let Ok(count) = &revoked {
+        state.metrics.revoked(Revoked::One, *count);
+    }
+    gone(revoked.map(|_| ()))
 }
 
 async fn rotate_keys(_: Operator, request: HttpRequest) -> Answer {

@@ -67,6 +67,10 @@ pub async fn login_submit(request: HttpRequest, body: web::Bytes) -> Result<Http
         device: presented_device(&request),
     };
     let reply = browser::password_login(ctx, login).await.map_err(WebError::Page)?;
+    if let browser::Answer::LoginForm(browser::LoginForm { error: Some(error), .. }) = &reply.answer {
+        let locked_out = matches!(error, browser::LoginError::LockedOut { .. });
+        state(&request)?.metrics.failed_login(locked_out);
+    }
     Ok(pages::answer(reply))
 }
 

@@ -43,3 +43,19 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
         .content_type(header::ContentType::json())
         .body(state.ctx.keys.current().jwks_json().to_owned())
 }
+
+/// `/metrics` (see [`crate::metrics`]): for the bearer of `metrics_token` only; without the setting, 404.
+pub async fn metrics(request: actix_web::HttpRequest) -> Result<HttpResponse, crate::error::WebError> {
+    let state = crate::http::state(&request)?;
+    let Some(expected) = &state.metrics_token else {
+        return Err(crate::error::WebError::Api(latchkey_endpoints::ApiError::NotFound));
+    };
+    match crate::http::bearer_header(&request) {
+        Ok(Some(presented)) if expected.verify(&presented) => {}
+        _ => return Err(crate::http::not_operator(&request)),
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(&state.ctx.store)))
+}

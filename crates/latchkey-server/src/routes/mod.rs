@@ -16,6 +16,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/healthz", web::get().to(documents::alive))
         .route("/readyz", web::get().to(documents::ready))
+        .route("/metrics", web::get().to(documents::metrics))
         .route("/.well-known/openid-configuration", web::get().to(documents::metadata))
         .route("/.well-known/oauth-authorization-server", web::get().to(documents::metadata))
         .route("/jwks.json", web::get().to(documents::jwks))

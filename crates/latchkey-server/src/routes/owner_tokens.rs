@@ -35,9 +35,11 @@ pub async fn create(
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
     let caller = caller(&request, bearer).await?;
-    let created = owner_tokens::create(&state(&request)?.ctx, &caller, json_body(&request, &body)?)
+    let state = state(&request)?;
+    let created = owner_tokens::create(&state.ctx, &caller, json_body(&request, &body)?)
         .await
         .map_err(WebError::Api)?;
+    state.metrics.issued("personal");
     Ok(json(StatusCode::CREATED, created))
 }
 
@@ -60,6 +62,8 @@ pub async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let caller = caller(&request, bearer).await?;
-    owner_tokens::delete(&state(&request)?.ctx, &caller, &id).await.map_err(WebError::Api)?;
+    let state = state(&request)?;
+    owner_tokens::delete(&state.ctx, &caller, &id).await.map_err(WebError::Api)?;
+    state.metrics.revoked(crate::metrics::Revoked::One, 1);
     Ok(HttpResponse::NoContent().insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).finish())
 }

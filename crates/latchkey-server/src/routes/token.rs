@@ -12,7 +12,10 @@ fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResp
 }
 
 pub async fn token(request: HttpRequest, ClientForm(client): ClientForm) -> Result<HttpResponse, WebError> {
-    let issued = token::token(&state(&request)?.ctx, client).await.map_err(WebError::Token)?;
+    let state = state(&request)?;
+    let grant = client.form.text("grant_type").ok().flatten().unwrap_or_default();
+    let issued = token::token(&state.ctx, client).await.map_err(WebError::Token)?;
+    state.metrics.issued(&grant);
     Ok(no_store(HttpResponse::Ok()).json(issued))
 }
 
@@ -25,6 +28,8 @@ pub async fn introspect(
 }
 
 pub async fn revoke(request: HttpRequest, ClientForm(client): ClientForm) -> Result<HttpResponse, WebError> {
-    token::revoke(&state(&request)?.ctx, client).await.map_err(WebError::Token)?;
+    let state = state(&request)?;
+    token::revoke(&state.ctx, client).await.map_err(WebError::Token)?;
+    state.metrics.revoked(crate::metrics::Revoked::RevocationEndpoint, 1);
     Ok(no_store(HttpResponse::Ok()).finish())
 }
