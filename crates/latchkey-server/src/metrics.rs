@@ -7,7 +7,7 @@
 //! route answers 404, as if it did not exist.
 
 use latchkey_store::Store;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::Mutex;
 
@@ -22,14 +22,22 @@ struct Latency {
     sum: f64,
 }
 
+/// One route pattern's figures.
+#[derive(Debug, Default)]
+struct Route {
+    /// Answers by method and status: a handful per route, so a list.
+    answers: Vec<(String, u16, u64)>,
+    latency: Latency,
+    rate_limited: u64,
+}
+
 #[derive(Debug, Default)]
 struct Counts {
-    requests: BTreeMap<(String, String, u16), u64>,
-    latency: BTreeMap<String, Latency>,
+    /// Looked up by `&str` on every request: no allocation once a route has been seen.
+    routes: HashMap<String, Route>,
     issued: BTreeMap<String, u64>,
     revoked: BTreeMap<&'static str, u64>,
     failed_logins: BTreeMap<&'static str, u64>,
-    rate_limited: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Default)]
@@ -71,11 +79,18 @@ impl Metrics {
 
     pub fn request(&self, route: &str, method: &str, status: u16, seconds: f64) {
         let mut counts = self.counts();
-        *counts.requests.entry((route.to_owned(), method.to_owned(), status)).or_default() += 1;
-        if status == 429 {
-            *counts.rate_limited.entry(route.to_owned()).or_default() += 1;
+        let figures = match counts.routes.get_mut(route) {
+            Some(figures) => figures,
+            None => counts.routes.entry(route.to_owned()).or_default(),
+        };
+        match figures.answers.iter_mut().find(|(m, s, _)| m == method && *s == status) {
+            Some((_, _, n)) => *n += 1,
+            None => figures.answers.push((method.to_owned(), status, 1)),
         }
-        let latency = counts.latency.entry(route.to_owned()).or_default();
+        if status == 429 {
+            figures.rate_limited += 1;
+        }
+        let latency = &mut figures.latency;
         if let Some(bucket) = BUCKETS.iter().position(|bound| seconds <= *bound) {
             latency.buckets[bucket] += 1;
         }
@@ -111,13 +126,19 @@ impl Metrics {
             "counter",
             "Requests answered, by route pattern, method and status.",
         );
-        for ((route, method, status), n) in &counts.requests {
-            let _ = writeln!(
-                text,
-                "latchkey_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{status}\"}} {n}",
-                label(route),
-                label(method)
-            );
+        let mut routes: Vec<(&String, &Route)> = counts.routes.iter().collect();
+        routes.sort_by(|a, b| a.0.cmp(b.0));
+        for (route, figures) in &routes {
+            let mut answers = figures.answers.clone();
+            answers.sort();
+            for (method, status, n) in answers {
+                let _ = writeln!(
+                    text,
+                    "latchkey_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{status}\"}} {n}",
+                    label(route),
+                    label(&method)
+                );
+            }
         }
         section(
             &mut text,
@@ -125,8 +146,8 @@ impl Metrics {
             "histogram",
             "Time to answer, by route pattern.",
         );
-        for (route, latency) in &counts.latency {
-            let route = label(route);
+        for (route, figures) in &routes {
+            let (route, latency) = (label(route), &figures.latency);
             let mut cumulative = 0;
             for (bound, n) in BUCKETS.iter().zip(latency.buckets) {
                 cumulative += n;
@@ -166,9 +187,15 @@ impl Metrics {
             "counter",
             "Requests refused by a rate limit, by route pattern.",
         );
-        for (route, n) in &counts.rate_limited {
-            let _ = writeln!(text, "latchkey_rate_limited_total{{route=\"{}\"}} {n}", label(route));
+        for (route, figures) in routes.iter().filter(|(_, figures)| figures.rate_limited > 0) {
+            let _ = writeln!(
+                text,
+                "latchkey_rate_limited_total{{route=\"{}\"}} {}",
+                label(route),
+                figures.rate_limited
+            );
         }
+        drop(routes);
         drop(counts);
         let pool = store.pool_state();
         section(&mut text, "latchkey_db_connections", "gauge", "Database connections open.");

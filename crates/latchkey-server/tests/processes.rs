@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 latchkey_store::on_both_backends!(
     a_client_change_made_anywhere_holds_on_the_next_request_on_every_server,
     servers_started_together_publish_one_key_set_and_a_rotation_is_published_before_it_signs,
-    a_login_started_on_one_server_finishes_on_another
+    a_login_started_on_one_server_finishes_on_another,
+    no_secret_of_any_flow_reaches_the_log
 );
 
 const SECRET: &str = "svc-secret-0123456789abcdef-0123456789";
@@ -49,6 +50,19 @@ impl Server {
             .args(["serve", "--bind", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Self { child, url: String::new() }.listening()
+    }
+
+    /// [`Server::from`], its log (at `debug`, everything the server says) written to `log`.
+    fn logging_to(mut command: Command, log: &Path) -> Self {
+        let file = std::fs::File::create(log).unwrap();
+        let child = command
+            .env("LATCHKEY_LOG", "debug")
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(file)
             .spawn()
             .unwrap();
         Self { child, url: String::new() }.listening()
@@ -236,30 +250,32 @@ fn hidden_field(html: &str, field: &str) -> String {
     html[start..][..html[start..].find('"').unwrap()].to_owned()
 }
 
-/// A browser that hops from server to server at every step, as behind a balancer without affinity: the
-/// authorization request on one, the login on the other, the consent on the first, the code redeemed at
-/// the second.
-fn a_login_started_on_one_server_finishes_on_another(db: &TestDatabase) {
-    // RFC 7636 Appendix B.
-    const PKCE_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-    const PKCE_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-    let dir = tempfile::tempdir().unwrap();
-    let redirect = "https://app.example.com/cb";
-    let app = ["client", "add", "--id", "web", "--secret", SECRET, "--redirect-uri", redirect];
-    run(
-        dir.path(),
-        db.url(),
-        &[&app[..], &["--grant-type", "authorization_code", "--scope", "openid"]].concat(),
-    );
-    run(dir.path(), db.url(), &["user", "add", "--username", "alice", "--password", "correct horse battery"]);
-    // One public name for both, as behind a balancer.
-    let start = |dir: &Path| {
-        let mut command = latchkey(dir, db.url());
-        command.env("LATCHKEY_ISSUER", "http://id.example.test");
-        Server::from(command)
-    };
-    let (one, other) = (start(dir.path()), start(dir.path()));
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+// RFC 7636 Appendix B.
+const PKCE_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const PKCE_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const REDIRECT: &str = "https://app.example.com/cb";
+const PASSWORD: &str = "correct horse battery";
+
+/// A confidential client `web` for the code flow with `scope`, and the user alice.
+fn add_web_client_and_alice(dir: &Path, db: &str, scope: &str) {
+    let app = ["client", "add", "--id", "web", "--secret", SECRET, "--redirect-uri", REDIRECT];
+    let grants = ["--grant-type", "authorization_code", "--grant-type", "refresh_token"];
+    let scopes: Vec<&str> = scope.split(' ').flat_map(|s| ["--scope", s]).collect();
+    run(dir, db, &[&app[..], &grants[..], &scopes[..]].concat());
+    run(dir, db, &["user", "add", "--username", "alice", "--password", PASSWORD]);
+}
+
+/// What a browser code flow handled: the token response, and every secret it saw on the way.
+struct Flow {
+    tokens: serde_json::Value,
+    secrets: Vec<String>,
+}
+
+/// The code flow for alice at `web`, its requests sent in turn to `servers` (the authorization request to
+/// the first, the login to the second, the consent to the first again, the code to the second): as behind
+/// a balancer without affinity, when they differ.
+async fn code_flow(http: &reqwest::Client, servers: [&str; 2], scope: &str) -> Flow {
+    let [one, other] = servers;
     let location = |response: &reqwest::Response| response.headers()["location"].to_str().unwrap().to_owned();
     let cookie_of = |response: &reqwest::Response| {
         response.headers().get_all("set-cookie").iter().find_map(|value| {
@@ -267,80 +283,219 @@ fn a_login_started_on_one_server_finishes_on_another(db: &TestDatabase) {
             pair.starts_with("__Host-latchkey-session=").then_some(pair)
         })
     };
+    let mut secrets = Vec::new();
+    let scope_param = scope.replace(' ', "%20");
+    let authorize = format!(
+        "{one}/authorize?response_type=code&client_id=web&redirect_uri={REDIRECT}&scope={scope_param}&state=s1\
+         &code_challenge={PKCE_CHALLENGE}&code_challenge_method=S256"
+    );
+    let started = http.get(authorize).send().await.unwrap();
+    assert_eq!(started.status(), 303);
+    let mut cookie = cookie_of(&started).unwrap();
+    secrets.push(cookie.clone());
+    let login_page = http
+        .get(format!("{other}{}", location(&started)))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    secrets.push(hidden_field(&login_page, "csrf"));
+    let logged_in = http
+        .post(format!("{other}/login"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", hidden_field(&login_page, "csrf")),
+            ("request", hidden_field(&login_page, "request")),
+            ("username", "alice".into()),
+            ("password", PASSWORD.into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logged_in.status(), 303, "signed in");
+    cookie = cookie_of(&logged_in).unwrap();
+    secrets.push(cookie.clone());
+    let consent = location(&logged_in);
+    assert!(consent.starts_with("/consent"), "{consent}");
+    let consent_page = http
+        .get(format!("{one}{consent}"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    secrets.push(hidden_field(&consent_page, "csrf"));
+    let allowed = http
+        .post(format!("{one}/consent"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", hidden_field(&consent_page, "csrf")),
+            ("request", hidden_field(&consent_page, "request")),
+            ("decision", "allow".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let back = location(&allowed);
+    assert!(back.starts_with(REDIRECT) && back.contains("state=s1"), "{back}");
+    let code = back.split(['?', '&']).find_map(|pair| pair.strip_prefix("code=")).unwrap().to_owned();
+    secrets.push(code.clone());
+    let tokens: serde_json::Value = http
+        .post(format!("{other}/token"))
+        .basic_auth("web", Some(SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", PKCE_VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(tokens["access_token"].is_string() && tokens["id_token"].is_string(), "{tokens}");
+    Flow { tokens, secrets }
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// A browser that hops from server to server at every step, as behind a balancer without affinity: the
+/// authorization request on one, the login on the other, the consent on the first, the code redeemed at
+/// the second.
+fn a_login_started_on_one_server_finishes_on_another(db: &TestDatabase) {
+    let dir = tempfile::tempdir().unwrap();
+    add_web_client_and_alice(dir.path(), db.url(), "openid");
+    // One public name for both, as behind a balancer.
+    let start = |dir: &Path| {
+        let mut command = latchkey(dir, db.url());
+        command.env("LATCHKEY_ISSUER", "http://id.example.test");
+        Server::from(command)
+    };
+    let (one, other) = (start(dir.path()), start(dir.path()));
+    runtime().block_on(code_flow(&no_redirects(), [&one.url, &other.url], "openid"));
+}
+
+/// Every flow once against one server logging at `debug`, then its whole log searched for every secret the
+/// run created or presented: client secrets, passwords (right and wrong), codes, access, refresh, ID and
+/// personal tokens, session cookies, CSRF tokens, the admin credential (security checklist H65).
+fn no_secret_of_any_flow_reaches_the_log(db: &TestDatabase) {
+    let dir = tempfile::tempdir().unwrap();
+    add_service(dir.path(), db.url());
+    add_web_client_and_alice(dir.path(), db.url(), "openid offline_access latchkey:tokens");
+    let log = dir.path().join("server.log");
+    let mut command = latchkey(dir.path(), db.url());
+    command.env("LATCHKEY_ADMIN_TOKEN", ADMIN_TOKEN);
+    let server = Server::logging_to(command, &log);
+    let http = no_redirects();
+    let url = server.url.clone();
+    let mut secrets: Vec<String> = vec![SECRET.into(), PASSWORD.into(), ADMIN_TOKEN.into()];
     runtime().block_on(async {
-        let authorize = format!(
-            "{}/authorize?response_type=code&client_id=web&redirect_uri={redirect}&scope=openid&state=s1\
-             &code_challenge={PKCE_CHALLENGE}&code_challenge_method=S256",
-            one.url
-        );
-        let started = http.get(authorize).send().await.unwrap();
-        assert_eq!(started.status(), 303);
-        let mut cookie = cookie_of(&started).unwrap();
-        let login_page = http
-            .get(format!("{}{}", other.url, location(&started)))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let logged_in = http
-            .post(format!("{}/login", other.url))
-            .header("cookie", &cookie)
-            .form(&[
-                ("csrf", hidden_field(&login_page, "csrf")),
-                ("request", hidden_field(&login_page, "request")),
-                ("username", "alice".into()),
-                ("password", "correct horse battery".into()),
-            ])
+        let json =
+            |response: reqwest::Response| async move { response.json::<serde_json::Value>().await.unwrap() };
+        let text = |value: &serde_json::Value, key: &str| {
+            value[key].as_str().unwrap_or_else(|| panic!("{key} in {value}")).to_owned()
+        };
+
+        let service = json(client_credentials(&http, &url, SECRET, "read").await).await;
+        let access = text(&service, "access_token");
+        let form_of = |token: &str| vec![("token", token.to_owned())];
+        let introspected = http
+            .post(format!("{url}/introspect"))
+            .basic_auth("svc", Some(SECRET))
+            .form(&form_of(&access))
             .send()
             .await
             .unwrap();
-        assert_eq!(logged_in.status(), 303, "signed in on the other server");
-        cookie = cookie_of(&logged_in).unwrap();
-        let consent = location(&logged_in);
-        assert!(consent.starts_with("/consent"), "{consent}");
-        let consent_page = http
-            .get(format!("{}{consent}", one.url))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let allowed = http
-            .post(format!("{}/consent", one.url))
-            .header("cookie", &cookie)
-            .form(&[
-                ("csrf", hidden_field(&consent_page, "csrf")),
-                ("request", hidden_field(&consent_page, "request")),
-                ("decision", "allow".into()),
-            ])
+        assert_eq!(json(introspected).await["active"], true);
+        let revoked = http
+            .post(format!("{url}/revoke"))
+            .basic_auth("svc", Some(SECRET))
+            .form(&form_of(&access))
             .send()
             .await
             .unwrap();
-        let back = location(&allowed);
-        assert!(back.starts_with(redirect) && back.contains("state=s1"), "{back}");
-        let code = back.split(['?', '&']).find_map(|pair| pair.strip_prefix("code=")).unwrap().to_owned();
-        let tokens: serde_json::Value = http
-            .post(format!("{}/token", other.url))
+        assert_eq!(revoked.status(), 200);
+        secrets.push(access);
+
+        let flow = code_flow(&http, [&url, &url], "openid offline_access latchkey:tokens").await;
+        secrets.extend(flow.secrets);
+        for key in ["access_token", "refresh_token", "id_token"] {
+            secrets.push(text(&flow.tokens, key));
+        }
+        let refreshed = http
+            .post(format!("{url}/token"))
             .basic_auth("web", Some(SECRET))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", redirect),
-                ("code_verifier", PKCE_VERIFIER),
-            ])
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", &text(&flow.tokens, "refresh_token"))])
             .send()
             .await
-            .unwrap()
-            .json()
+            .unwrap();
+        let refreshed = json(refreshed).await;
+        let access = text(&refreshed, "access_token");
+        secrets.extend([access.clone(), text(&refreshed, "refresh_token")]);
+        let userinfo = http.get(format!("{url}/userinfo")).bearer_auth(&access).send().await.unwrap();
+        assert_eq!(userinfo.status(), 200);
+        let personal = http
+            .post(format!("{url}/api/tokens"))
+            .bearer_auth(&access)
+            .json(&serde_json::json!({ "name": "laptop", "scopes": ["openid"] }))
+            .send()
             .await
             .unwrap();
-        assert!(tokens["access_token"].is_string() && tokens["id_token"].is_string(), "{tokens}");
+        let personal = text(&json(personal).await, "token");
+        let listed = http.get(format!("{url}/api/tokens")).bearer_auth(&personal).send().await.unwrap();
+        assert_ne!(listed.status(), 500);
+        secrets.push(personal);
+
+        // A refused guess is a secret too.
+        let guessed = http
+            .post(format!("{url}/token"))
+            .basic_auth("web", Some("wrong-client-secret-5b2c"))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", &text(&flow.tokens, "refresh_token"))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(guessed.status(), 401);
+        let created = http
+            .post(format!("{url}/admin/users"))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&serde_json::json!({ "username": "bob", "password": "bobs-own-password-91ac" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        let rotated = http
+            .post(format!("{url}/admin/clients/svc/secret"))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        let rotated = json(rotated).await;
+        secrets.extend([
+            "wrong-client-secret-5b2c".to_owned(),
+            "bobs-own-password-91ac".to_owned(),
+            text(&rotated, "clientSecret"),
+        ]);
     });
+    drop(server);
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        written.lines().filter(|line| line.contains("request")).count() >= 15,
+        "the log was written:\n{written}"
+    );
+    for secret in &secrets {
+        // The session cookie is logged neither whole nor as its value.
+        let value = secret.split_once('=').map_or(secret.as_str(), |(_, value)| value);
+        assert!(!written.contains(value), "a secret reached the log: {value}\n{written}");
+    }
 }
 
 /// Load on a server, SIGKILL in the middle of it, a new server on the same file: every token the first
