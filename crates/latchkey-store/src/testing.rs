@@ -45,11 +45,21 @@ impl TestDatabase {
         let admin_url = std::env::var(POSTGRES_URL_VAR).map_err(|_| {
             StoreError::Unavailable(format!("{POSTGRES_URL_VAR} is not set; PostgreSQL tests need a server"))
         })?;
+        Self::postgres_on(&admin_url)
+    }
+
+    /// A fresh database on the server `admin_url` names.
+    pub fn postgres_on(admin_url: &str) -> Result<Self, StoreError> {
         let name = unique_name();
-        let mut admin = PgConnection::establish(&admin_url)?;
+        let mut admin = PgConnection::establish(admin_url)?;
         admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
-        let url = with_database(&admin_url, &name);
-        Ok(Self { backend: Backend::Postgres, url, sqlite_file: None, postgres: Some((admin_url, name)) })
+        let url = with_database(admin_url, &name);
+        Ok(Self {
+            backend: Backend::Postgres,
+            url,
+            sqlite_file: None,
+            postgres: Some((admin_url.to_owned(), name)),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -196,6 +206,118 @@ pub fn bare_user(name: &str, now: latchkey_model::Timestamp) -> latchkey_model::
         disabled: false,
         created_at: now,
         updated_at: now,
+    }
+}
+
+/// A PostgreSQL server of the test's own (`initdb`, `pg_ctl`) on a free port, for tests that stop the
+/// database under a running server and start it again; the machine's shared server stays up for the
+/// others. PostgreSQL refuses to run as root, so as root it runs as the `postgres` user.
+pub struct PrivateCluster {
+    dir: PathBuf,
+    bin: PathBuf,
+    port: u16,
+}
+
+fn postgres_bin() -> Result<PathBuf, StoreError> {
+    let found = std::process::Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .filter(|out| out.status.success());
+    let from_config = found.map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    let candidates = from_config.into_iter().chain(
+        std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|version| version.path().join("bin")),
+    );
+    candidates.filter(|bin| bin.join("initdb").exists()).last().ok_or_else(|| {
+        StoreError::Unavailable("no PostgreSQL server binaries (initdb) on this machine".into())
+    })
+}
+
+fn as_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+impl PrivateCluster {
+    /// Creates the cluster and starts it.
+    pub fn start() -> Result<Self, StoreError> {
+        let bin = postgres_bin()?;
+        let dir = std::env::temp_dir().join(unique_name());
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?
+            .port();
+        let cluster = Self { dir, bin, port };
+        if as_root() {
+            cluster.run("chown", &["-R", "postgres:postgres", &cluster.dir.to_string_lossy()], false)?;
+        }
+        let data = cluster.data();
+        cluster.run(
+            &cluster.tool("initdb"),
+            &["-D", &data, "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+            true,
+        )?;
+        cluster.resume()?;
+        Ok(cluster)
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").to_string_lossy().into_owned()
+    }
+
+    fn tool(&self, name: &str) -> String {
+        self.bin.join(name).to_string_lossy().into_owned()
+    }
+
+    fn run(&self, program: &str, args: &[&str], as_postgres: bool) -> Result<(), StoreError> {
+        let mut command = if as_postgres && as_root() {
+            let mut command = std::process::Command::new("runuser");
+            command.args(["-u", "postgres", "--", program]);
+            command
+        } else {
+            std::process::Command::new(program)
+        };
+        let output =
+            command.args(args).output().map_err(|e| StoreError::Unavailable(format!("{program}: {e}")))?;
+        if !output.status.success() {
+            return Err(StoreError::Unavailable(format!(
+                "{program} {args:?}: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+        Ok(())
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT/postgres`.
+    pub fn admin_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops the server (`pg_ctl stop -m fast`): connected clients are cut off.
+    pub fn stop(&self) -> Result<(), StoreError> {
+        self.run(&self.tool("pg_ctl"), &["-D", &self.data(), "-m", "fast", "-w", "stop"], true)
+    }
+
+    /// Starts it again.
+    pub fn resume(&self) -> Result<(), StoreError> {
+        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.display());
+        let log = self.dir.join("server.log").to_string_lossy().into_owned();
+        self.run(&self.tool("pg_ctl"), &["-D", &self.data(), "-o", &options, "-l", &log, "-w", "start"], true)
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let _ = self.run(&self.tool("pg_ctl"), &["-D", &self.data(), "-m", "immediate", "-w", "stop"], true);
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -68,3 +68,65 @@ async fn a_sqlite_file_deleted_or_replaced_under_the_server_is_noticed() {
         assert_eq!(fixture.app.get("/healthz").await.status(), 200);
     }
 }
+
+/// Against a PostgreSQL server the test owns (the machine's shared one stays up for the other tests).
+mod stopped_postgres {
+    use crate::support::{authorize_url, Fixture, TestDatabase, APP_REDIRECT, SERVICE, SERVICE_SECRET};
+    use latchkey_store::testing::PrivateCluster;
+
+    /// The database stops under a running server: every client endpoint answers 503 with a JSON error, a
+    /// page the HTML error page, `/readyz` 503 and `/healthz` 200; nothing is issued. The database comes
+    /// back: the server recovers by itself, without a restart.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "starts its own PostgreSQL server; run with --ignored"]
+    async fn a_stopped_database_is_answered_with_503_and_recovered_from_alone() {
+        let cluster = PrivateCluster::start().unwrap();
+        let fixture = Fixture::new(TestDatabase::postgres_on(&cluster.admin_url()).unwrap()).await;
+        let issue = || fixture.token(SERVICE, &[("grant_type", "client_credentials")]);
+        let issued = issue().await.json::<serde_json::Value>().await.unwrap();
+        let access = issued["access_token"].as_str().unwrap().to_owned();
+        let (page, _) = authorize_url(&fixture.app.server.url(), "app", APP_REDIRECT, "openid", &[]);
+
+        cluster.stop().unwrap();
+        let refused = issue().await;
+        assert_eq!(refused.status(), 503);
+        assert!(refused.headers().contains_key("retry-after"));
+        assert_eq!(refused.json::<serde_json::Value>().await.unwrap()["error"], "temporarily_unavailable");
+        for path in ["/introspect", "/revoke"] {
+            let answer =
+                fixture.client_post(path, ("service", SERVICE_SECRET), &[("token", access.as_str())]).await;
+            assert_eq!(answer.status(), 503, "{path}");
+            assert!(
+                answer.headers()["content-type"].to_str().unwrap().starts_with("application/json"),
+                "{path}"
+            );
+        }
+        let page = fixture.app.http.get(&page).send().await.unwrap();
+        assert_eq!(page.status(), 503);
+        assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(page.headers().get("location").is_none(), "a page, never a redirect");
+        assert_eq!(fixture.app.get("/readyz").await.status(), 503);
+        assert_eq!(fixture.app.get("/healthz").await.status(), 200);
+
+        cluster.resume().unwrap();
+        // The pool replaces its dead connections as requests come: no restart, no operator.
+        let mut ready = false;
+        for _ in 0..40 {
+            if fixture.app.get("/readyz").await.status() == 200 {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        assert!(ready, "ready again once the database is back");
+        assert_eq!(issue().await.status(), 200);
+        let introspected = fixture
+            .client_post("/introspect", ("service", SERVICE_SECRET), &[("token", access.as_str())])
+            .await;
+        assert_eq!(
+            introspected.json::<serde_json::Value>().await.unwrap()["active"],
+            true,
+            "nothing was lost"
+        );
+    }
+}
