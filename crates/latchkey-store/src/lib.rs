@@ -307,23 +307,30 @@ impl Store {
         }
     }
 
-    /// Whether the database can serve a write now. On PostgreSQL a round trip; on SQLite it also takes the
-    /// write lock for a moment, since a database locked by another process can answer reads yet issue nothing.
+    /// Whether the database can take a write now: one tiny write, committed (a counter row moved on),
+    /// so that a full disk, an unwritable log or a database locked by another process shows here, not only
+    /// when a token cannot be stored. On SQLite it takes the writer's turn, which also checks that the file
+    /// is still the one opened.
     pub fn ping(&self) -> Result<(), StoreError> {
-        if self.backend == Backend::Sqlite {
-            // The writer's turn checks that the file is still the one opened.
-            let _turn = group_commit::take_turn(&self.sqlite_writers, self.sqlite_busy_timeout)?;
-            let mut conn = self.pool.get()?;
-            if let AnyConnection::Sqlite(c) = &mut *conn {
-                c.batch_execute("BEGIN IMMEDIATE; ROLLBACK")?;
-            }
-            return Ok(());
-        }
+        const PROBE: &str = "UPDATE change_versions SET version = version + 1 WHERE topic = 'readiness'";
+        let _turn = match self.backend {
+            Backend::Sqlite => Some(group_commit::take_turn(&self.sqlite_writers, self.sqlite_busy_timeout)?),
+            Backend::Postgres => None,
+        };
         let mut conn = self.pool.get()?;
-        if let AnyConnection::Postgresql(c) = &mut *conn {
-            c.batch_execute("SELECT 1")?;
+        let conn: &mut AnyConnection = &mut conn;
+        group_commit::begin_write(conn)?;
+        let probed = match conn {
+            AnyConnection::Sqlite(c) => c.batch_execute(PROBE),
+            AnyConnection::Postgresql(c) => c.batch_execute(PROBE),
+        };
+        match probed {
+            Ok(()) => group_commit::close(conn, true),
+            Err(error) => {
+                let _ = group_commit::close(conn, false);
+                Err(error.into())
+            }
         }
-        Ok(())
     }
 
     /// Writes `work` without waiting for it: for records no answer depends on (a token's last use). On

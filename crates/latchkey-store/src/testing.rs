@@ -31,7 +31,12 @@ impl TestDatabase {
     }
 
     pub fn sqlite() -> Self {
-        let file = std::env::temp_dir().join(format!("{}.db", unique_name()));
+        Self::sqlite_in(&std::env::temp_dir())
+    }
+
+    /// A SQLite file in `dir`.
+    pub fn sqlite_in(dir: &std::path::Path) -> Self {
+        let file = dir.join(format!("{}.db", unique_name()));
         Self {
             backend: Backend::Sqlite,
             url: format!("sqlite://{}", file.display()),

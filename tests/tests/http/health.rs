@@ -130,3 +130,81 @@ mod stopped_postgres {
         );
     }
 }
+
+/// Tests that mount a filesystem of their own, so they need root (CI runs them: `.ci/run`).
+mod as_root {
+    use crate::support::{Fixture, TestDatabase, SERVICE};
+    use std::io::Write;
+
+    /// A small filesystem, mounted for the test and unmounted after it.
+    struct SmallFilesystem(std::path::PathBuf);
+
+    impl SmallFilesystem {
+        fn mount(size: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!("latchkey-full-{:016x}", rand::random::<u64>()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let mounted = std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+                .arg(&dir)
+                .status()
+                .unwrap();
+            assert!(mounted.success(), "mount a tmpfs (needs root)");
+            Self(dir)
+        }
+
+        /// Writes a file until the filesystem has no byte left.
+        fn fill(&self) -> std::path::PathBuf {
+            let filler = self.0.join("filler");
+            let mut file = std::fs::File::create(&filler).unwrap();
+            let block = vec![0_u8; 64 * 1024];
+            while file.write_all(&block).is_ok() {}
+            while file.write_all(&[0]).is_ok() {}
+            let _ = file.sync_all();
+            filler
+        }
+    }
+
+    impl Drop for SmallFilesystem {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+            let _ = std::fs::remove_dir(&self.0);
+        }
+    }
+
+    /// The disk under a SQLite database fills up: writes answer 503 and `/readyz` 503 (a write is what it
+    /// probes), nothing already answered is lost, and once space is back both work again by themselves.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "mounts a small filesystem: needs root; run with --ignored as_root"]
+    async fn a_full_disk_answers_503_and_readiness_says_so() {
+        let disk = SmallFilesystem::mount("8m");
+        let fixture = Fixture::new(TestDatabase::sqlite_in(&disk.0)).await;
+        let issue = || fixture.token(SERVICE, &[("grant_type", "client_credentials")]);
+        let before = issue().await.json::<serde_json::Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(fixture.app.get("/readyz").await.status(), 200);
+
+        let filler = disk.fill();
+        let mut refused = 0;
+        for _ in 0..20 {
+            let answer = issue().await;
+            assert!(matches!(answer.status().as_u16(), 200 | 503), "{}", answer.status());
+            refused += usize::from(answer.status() == 503);
+        }
+        assert!(refused >= 19, "writes fail once the log cannot grow ({refused} of 20 refused)");
+        assert_eq!(fixture.app.get("/readyz").await.status(), 503, "readiness sees the full disk");
+        assert_eq!(fixture.app.get("/healthz").await.status(), 200);
+
+        std::fs::remove_file(filler).unwrap();
+        assert_eq!(fixture.app.get("/readyz").await.status(), 200, "ready again with space back");
+        assert_eq!(issue().await.status(), 200);
+        let introspected = fixture
+            .client_post("/introspect", SERVICE, &[("token", before.as_str())])
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .unwrap();
+        assert_eq!(introspected["active"], true, "what was answered before is still there");
+    }
+}

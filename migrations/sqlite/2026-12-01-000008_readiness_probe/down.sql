@@ -1,0 +1,1 @@
+DELETE FROM change_versions WHERE topic = 'readiness';
