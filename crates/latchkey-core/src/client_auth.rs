@@ -38,8 +38,11 @@ pub struct AuthContext {
     pub audiences: Vec<String>,
     pub now: Timestamp,
     /// The per-client rate limit, counted once the client has authenticated: requests that fail to
-    /// authenticate as a client never spend its budget, so nobody else can exhaust it.
+    /// authenticate as a client never spend its budget, so nobody else can exhaust it. A public client
+    /// proves nothing but its id, so its budget is per address group as well.
     pub limit: Option<std::sync::Arc<crate::rate_limit::RateLimiter>>,
+    /// Where the request came from (`crate::throttle::address_group`).
+    pub address_group: String,
 }
 
 /// The authenticated client, or `invalid_client` / `invalid_request` as RFC 6749 §5.2 prescribes, or
@@ -51,7 +54,12 @@ pub fn authenticate_client(
 ) -> Outcome<Client> {
     let client = authenticate(repo, presented, context)?;
     if let Some(limit) = &context.limit {
-        limit.admit(client.id.as_str(), context.now)?;
+        match client.credentials {
+            ClientCredentials::Public => {
+                limit.admit(&format!("{}@{}", client.id, context.address_group), context.now)?
+            }
+            _ => limit.admit(client.id.as_str(), context.now)?,
+        }
     }
     Ok(client)
 }

@@ -216,6 +216,9 @@ pub struct Keyring {
     jwks_json: String,
 }
 
+/// Kept published this long past the expiry of the last thing a retired key signed.
+pub const EXP_LEEWAY_SECONDS: i64 = 300;
+
 /// When a rotation's new keys start signing, and how long the old ones stay published.
 #[derive(Debug, Clone, Copy)]
 pub struct RotationSchedule {
@@ -285,7 +288,9 @@ impl Keyring {
         }
         let switch = now.plus_seconds(schedule.publish_ahead_seconds.max(0));
         for alg in KeyAlgorithm::ALL {
-            let keep_until = switch.plus_seconds(schedule.keep_old_for_seconds);
+            // Five minutes more than anything it signed lives: the clock leeway relying parties allow on `exp`.
+            let keep_until =
+                switch.plus_seconds(schedule.keep_old_for_seconds.saturating_add(EXP_LEEWAY_SECONDS));
             let retired = repo.retire_signing_keys(alg.as_str(), switch, keep_until)?;
             let mut record = generate(alg, kek, now, rng)?;
             // With no predecessor there is no one to take over from: sign at once.

@@ -28,6 +28,8 @@ pub fn user(
     }
     let revoked = repo.revoke_user(username, now)?;
     let sessions = repo.delete_user_sessions(username)?;
+    // Whoever signed in as the user (an intruder, say) is a stranger to the login throttle again.
+    repo.forget_sign_ins(username)?;
     Ok(Some(UserRevocation { revoked, sessions }))
 }
 

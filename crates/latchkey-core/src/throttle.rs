@@ -37,17 +37,24 @@ pub fn lock_seconds(attempts: i64, free: i64) -> Option<i64> {
     Some(FIRST_LOCK_SECONDS.saturating_mul(1_i64 << doubling).min(MAX_LOCK_SECONDS))
 }
 
-/// Counted by the name exactly as typed: it is the name looked up, so no other spelling can reset it.
+/// Counted by the name exactly as typed: it is the name looked up, so no other spelling can reset it. A
+/// name that is no username at all is counted under one subject for all of them: such attempts cannot
+/// succeed, and the table does not grow by one row per junk name.
 fn account_subject(username: &str) -> String {
-    format!("user:{username}")
+    match Username::parse(username) {
+        Ok(name) => format!("user:{}", name.as_str()),
+        Err(_) => "user-invalid".to_owned(),
+    }
 }
 
 fn address_subject(group: &str) -> String {
     format!("ip:{group}")
 }
 
+/// A prefix of its own, so that no typed name can make an account subject that equals it (a name such as
+/// `alice@ip:…` would otherwise spend alice's known-address budget).
 fn known_source_subject(username: &str, source: &str) -> String {
-    format!("user:{username}@{source}")
+    format!("known:{source}|{username}")
 }
 
 /// The group an address is limited as: an IPv4 address itself, an IPv6 address's /64.
@@ -158,9 +165,12 @@ pub fn succeeded(
     let keys = source.keys();
     match repo.known_sign_in_source(name, &keys, now.plus_seconds(-KNOWN_FOR_SECONDS))? {
         Some(known) => repo.clear_login_failures(&known_source_subject(name, &known))?,
-        None => repo.clear_login_failures(&account_subject(name))?,
+        // Only a stranger's attempt was counted against the address, so only then is one forgiven.
+        None => {
+            repo.clear_login_failures(&account_subject(name))?;
+            repo.forgive_login_attempt(&address_subject(&source.group()))?;
+        }
     }
-    repo.forgive_login_attempt(&address_subject(&source.group()))?;
     for key in &keys {
         repo.remember_sign_in(name, key, now)?;
     }

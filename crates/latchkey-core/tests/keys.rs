@@ -95,10 +95,12 @@ fn rotation_keeps_old_keys_published(db: &TestDatabase) {
     assert!(kids.contains(&old_rs.as_str()), "the old key stays published");
     let unique: std::collections::HashSet<_> = kids.iter().collect();
     assert_eq!(unique.len(), kids.len(), "every kid is unique");
-    // Once everything the old key signed has expired (an hour after it stopped signing), it leaves the JWKS.
-    let still = keyring(&store, &kek, NOW + 5 + 120 + 3599);
+    // Once everything the old key signed has expired (an hour after it stopped signing, and the leeway
+    // relying parties allow on `exp`), it leaves the JWKS.
+    let gone_at = NOW + 5 + 120 + 3600 + latchkey_core::keys::EXP_LEEWAY_SECONDS;
+    let still = keyring(&store, &kek, gone_at - 1);
     assert!(still.kids().contains(&old_rs.as_str()));
-    let later = keyring(&store, &kek, NOW + 5 + 120 + 3600);
+    let later = keyring(&store, &kek, gone_at);
     assert!(!later.kids().contains(&old_rs.as_str()));
     assert_eq!(later.kids().len(), 3);
 }

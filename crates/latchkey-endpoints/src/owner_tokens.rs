@@ -89,11 +89,21 @@ pub async fn create(ctx: &Context, caller: &Caller, body: NewTokenBody) -> Resul
     }
     let (username, issuer, cap) =
         (caller.username().clone(), ctx.issuer.to_string(), ctx.limits.max_personal_tokens);
+    let (caller_id, caller_client) = (caller.record.id.clone(), caller.record.client_id.clone());
     let (record, token) = tx::write_async(&ctx.store, move |repo| {
         let owner = Owner::User(username.clone());
+        // The client, then the user, held against revocations made at the same instant; the user taken
+        // outright, so that parallel creations are counted one after the other against the cap.
+        repo.hold_client(&caller_client)?;
+        repo.lock_user(&username)?;
+        // The calling token was checked on a read before this write: it must still be in force now.
+        let calling = repo.get_token(&caller_id)?;
+        if calling.is_revoked() || calling.access_token_expires.is_some_and(|expires| expires.has_passed(now))
+        {
+            let why = "the token making the request is no longer valid";
+            return Err(latchkey_core::OAuthError::new(latchkey_core::ErrorCode::InvalidToken, why).into());
+        }
         if let Some(cap) = cap {
-            // Counted under the user's row (created holds it), so parallel requests cannot pass the cap.
-            repo.hold_user(&username)?;
             if repo.count_live_personal_tokens(&username, now)? >= u64::from(cap) {
                 let why = format!("a user may hold at most {cap} personal tokens; delete one first");
                 return Err(latchkey_core::OAuthError::invalid_request(why).into());

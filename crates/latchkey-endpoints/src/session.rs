@@ -48,7 +48,14 @@ pub fn load_or_start(
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Current, StoreError> {
     if let Some(secret) = presented {
-        if let Some(mut session) = repo.find_session(&secret.hash(), now)? {
+        let mut found = repo.find_session(&secret.hash(), now)?;
+        if let Some(username) = found.as_ref().and_then(|session| session.username.clone()) {
+            // Before this session touches anything: a revocation of its user racing this request either
+            // sees what it makes or has already ended the session, which is then read again as gone.
+            repo.hold_user(&username)?;
+            found = repo.find_session(&secret.hash(), now)?;
+        }
+        if let Some(mut session) = found {
             if still_in_use(&session, now) {
                 session.last_seen_at = now;
                 repo.update_session(&session)?;

@@ -20,6 +20,8 @@ pub fn issue(
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Outcome<TokenResponse> {
     let issued = prepare(client, request, issuer, now, rng)?;
+    // Against a revocation of every token of the client made at the same instant.
+    repo.hold_client(&client.id)?;
     repo.insert_token(&issued.record)?;
     Ok(issued.response)
 }

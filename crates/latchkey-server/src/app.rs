@@ -27,6 +27,7 @@ pub struct AppState {
     /// The admin API's credential; `None` keeps the admin API closed.
     pub admin_token: Option<AdminToken>,
     pub trusted_proxies: crate::client_address::TrustedProxies,
+    pub forwarded_header: crate::client_address::ForwardedHeader,
     pub metrics: crate::metrics::Metrics,
     /// The credential of `/metrics`; `None`: there is no `/metrics`.
     pub metrics_token: Option<AdminToken>,
@@ -140,6 +141,7 @@ pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
         discovery,
         admin_token: config.admin_token.clone(),
         trusted_proxies: config.trusted_proxies.clone(),
+        forwarded_header: config.forwarded_header,
         metrics: crate::metrics::Metrics::default(),
         metrics_token: config.metrics_token.clone(),
     });

@@ -1,7 +1,8 @@
 //! The address a request came from. Behind a reverse proxy every connection comes from the proxy, so the
 //! proxy's record of the client (`Forwarded`, RFC 7239, or `X-Forwarded-For`) is read, but only when the
 //! connection's peer is a proxy the operator trusts: anyone else could write those headers to pick the
-//! address their attempts are counted against.
+//! address their attempts are counted against. Only the one header the proxy writes is read
+//! ([`ForwardedHeader`]): proxies pass the other through untouched, so it would be the client's own claim.
 
 use std::net::IpAddr;
 
@@ -76,27 +77,22 @@ impl TrustedProxies {
             .map(Self)
     }
 
-    fn trusts(&self, address: IpAddr) -> bool {
+    pub(crate) fn trusts(&self, address: IpAddr) -> bool {
         self.0.iter().any(|network| network.contains(address))
     }
 
     /// The client's address: the connection's peer, or, when that is a trusted proxy, the nearest address
-    /// in the forwarding chain that is not itself a trusted proxy. Each proxy appends the address it saw,
-    /// so the chain is read from the right; what lies left of the first untrusted hop may be forged.
-    pub fn client(
-        &self,
-        peer: Option<IpAddr>,
-        forwarded: &[&str],
-        x_forwarded_for: &[&str],
-    ) -> Option<IpAddr> {
+    /// in the forwarding chain (`values` of `header`) that is not itself a trusted proxy. Each proxy appends
+    /// the address it saw, so the chain is read from the right; what lies left of the first untrusted hop may
+    /// be forged.
+    pub fn client(&self, peer: Option<IpAddr>, header: ForwardedHeader, values: &[&str]) -> Option<IpAddr> {
         let peer = canonical(peer?);
         if !self.trusts(peer) {
             return Some(peer);
         }
-        let chain = if forwarded.is_empty() {
-            parse_x_forwarded_for(x_forwarded_for)
-        } else {
-            parse_forwarded(forwarded)
+        let chain = match header {
+            ForwardedHeader::XForwardedFor => parse_x_forwarded_for(values),
+            ForwardedHeader::Forwarded => parse_forwarded(values),
         };
         let mut client = peer;
         for hop in chain.into_iter().rev() {
@@ -108,6 +104,33 @@ impl TrustedProxies {
             }
         }
         Some(client)
+    }
+}
+
+/// The header the trusted proxies write (the `forwarded_header` setting).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For` (nginx, HAProxy, cloud load balancers).
+    #[default]
+    XForwardedFor,
+    /// `Forwarded`, RFC 7239.
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Ok(Self::XForwardedFor),
+            "forwarded" => Ok(Self::Forwarded),
+            _ => Err("must be x-forwarded-for or forwarded".to_owned()),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::XForwardedFor => "x-forwarded-for",
+            Self::Forwarded => "forwarded",
+        }
     }
 }
 
@@ -169,32 +192,29 @@ mod tests {
 
     #[test]
     fn forwarding_headers_count_only_from_trusted_proxies() {
+        use ForwardedHeader::{Forwarded, XForwardedFor};
         let proxies = TrustedProxies::parse("10.0.0.0/8, 192.0.2.1").unwrap();
         let peer = Some(ip("10.0.0.5"));
-        assert_eq!(proxies.client(peer, &[], &["203.0.113.7"]), Some(ip("203.0.113.7")));
+        assert_eq!(proxies.client(peer, XForwardedFor, &["203.0.113.7"]), Some(ip("203.0.113.7")));
         // A client that writes its own header gets the address the first untrusted hop saw, not its claim.
+        let chain = ["198.51.100.1, 203.0.113.7, 10.0.0.9"];
+        assert_eq!(proxies.client(peer, XForwardedFor, &chain), Some(ip("203.0.113.7")));
         assert_eq!(
-            proxies.client(peer, &[], &["198.51.100.1, 203.0.113.7, 10.0.0.9"]),
+            proxies.client(peer, XForwardedFor, &["203.0.113.7", "10.2.3.4"]),
             Some(ip("203.0.113.7"))
         );
-        assert_eq!(
-            proxies.client(peer, &[], &["203.0.113.7", "10.2.3.4"]),
-            Some(ip("203.0.113.7")),
-            "two headers"
-        );
-        assert_eq!(
-            proxies.client(peer, &["for=\"[2001:db8::7]:4711\";proto=https, for=10.0.0.9"], &["1.2.3.4"]),
-            Some(ip("2001:db8::7")),
-            "Forwarded wins over X-Forwarded-For"
-        );
-        assert_eq!(proxies.client(peer, &[], &[]), peer, "no header: the proxy itself");
-        assert_eq!(proxies.client(peer, &["for=unknown"], &[]), peer);
-        assert_eq!(proxies.client(peer, &[], &["garbage"]), peer);
+        let forwarded = ["for=\"[2001:db8::7]:4711\";proto=https, for=10.0.0.9"];
+        assert_eq!(proxies.client(peer, Forwarded, &forwarded), Some(ip("2001:db8::7")));
+        assert_eq!(proxies.client(peer, XForwardedFor, &[]), peer, "no header: the proxy itself");
+        assert_eq!(proxies.client(peer, Forwarded, &["for=unknown"]), peer);
+        assert_eq!(proxies.client(peer, XForwardedFor, &["garbage"]), peer);
         // From anyone not trusted, the headers are ignored.
         let stranger = Some(ip("203.0.113.50"));
-        assert_eq!(proxies.client(stranger, &[], &["127.0.0.1"]), stranger);
-        assert_eq!(TrustedProxies::default().client(peer, &[], &["203.0.113.7"]), peer);
-        assert_eq!(proxies.client(None, &[], &["203.0.113.7"]), None);
+        assert_eq!(proxies.client(stranger, XForwardedFor, &["127.0.0.1"]), stranger);
+        assert_eq!(TrustedProxies::default().client(peer, XForwardedFor, &["203.0.113.7"]), peer);
+        assert_eq!(proxies.client(None, XForwardedFor, &["203.0.113.7"]), None);
+        assert_eq!(ForwardedHeader::parse("Forwarded"), Ok(Forwarded));
+        assert!(ForwardedHeader::parse("x-real-ip").is_err());
     }
 
     #[test]

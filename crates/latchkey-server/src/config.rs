@@ -3,7 +3,7 @@
 //! key in capitals), and a few on the command line; the first of flag, environment, file and default that
 //! sets it wins. docs/CONFIGURATION.md lists them all, and a test holds it to this declaration.
 
-use crate::client_address::TrustedProxies;
+use crate::client_address::{ForwardedHeader, TrustedProxies};
 use latchkey_core::keys::KeyEncryptionKey;
 use latchkey_core::rate_limit::Rate;
 use latchkey_core::Issuer;
@@ -66,6 +66,12 @@ impl Setting for Rate {
             return Err(bad());
         }
         Ok(rate)
+    }
+}
+
+impl Setting for ForwardedHeader {
+    fn parse(text: &str) -> Result<Self, String> {
+        ForwardedHeader::parse(text)
     }
 }
 
@@ -283,6 +289,8 @@ settings! {
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers name the client (addresses or CIDR
     /// networks, comma separated); empty: the connection's peer is the client.
     trusted_proxies: TrustedProxies,
+    /// The one header the trusted proxies write: `x-forwarded-for` or `forwarded` (RFC 7239).
+    forwarded_header: ForwardedHeader = "x-forwarded-for",
     /// Requests per minute / burst per authenticated client at the token, introspection and revocation
     /// endpoints; `0`: unlimited.
     rate_limit_client: Rate = "60000/2000",

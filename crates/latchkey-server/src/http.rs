@@ -247,7 +247,10 @@ pub fn client_address(request: &HttpRequest) -> String {
         request.headers().get_all(name).filter_map(|value| value.to_str().ok()).collect()
     };
     let client = match request.app_data::<web::Data<crate::app::AppState>>() {
-        Some(state) => state.trusted_proxies.client(peer, &headers("forwarded"), &headers("x-forwarded-for")),
+        Some(state) => {
+            let header = state.forwarded_header;
+            state.trusted_proxies.client(peer, header, &headers(header.name()))
+        }
         None => peer,
     };
     client.map(|address| address.to_string()).unwrap_or_else(|| "unknown".into())

@@ -53,11 +53,16 @@ pub async fn limit_body(
 /// Names a request in every log line it causes and in its `X-Request-Id` answer header.
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// The request's id: the one a proxy in front set, when it is a plain token (letters, digits, `.`, `_`,
+/// The request's id: the one a trusted proxy in front set, when it is a plain token (letters, digits, `.`, `_`,
 /// `-`, at most 64), so it cannot forge log lines; else a new random one.
 fn request_id(request: &ServiceRequest) -> String {
+    let from_proxy = request
+        .app_data::<actix_web::web::Data<crate::app::AppState>>()
+        .zip(request.peer_addr())
+        .is_some_and(|(state, peer)| state.trusted_proxies.trusts(peer.ip()));
     let given = request.headers().get(REQUEST_ID).and_then(|value| value.to_str().ok()).filter(|id| {
-        !id.is_empty()
+        from_proxy
+            && !id.is_empty()
             && id.len() <= 64
             && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
     });
@@ -87,7 +92,12 @@ pub async fn log_request(
     if let Some(state) = response.request().app_data::<actix_web::web::Data<crate::app::AppState>>() {
         // The pattern, never the path: `/api/tokens/{id}`, and one label for every unknown path.
         let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-        state.metrics.request(&route, method.as_str(), status, elapsed);
+        // Methods too come from a fixed set: any token is a valid method, and a label may not grow.
+        let counted = match method.as_str() {
+            known @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => known,
+            _ => "other",
+        };
+        state.metrics.request(&route, counted, status, elapsed);
     }
     span.in_scope(|| tracing::info!(%method, path, status, elapsed_ms = elapsed * 1000.0, "request"));
     Ok(response)

@@ -29,7 +29,7 @@ pub use url::{DatabaseUrl, DatabaseUrlError};
 
 use client_cache::ClientCache;
 use connection::AnyConnection;
-use diesel::connection::{AnsiTransactionManager, SimpleConnection};
+use diesel::connection::AnsiTransactionManager;
 use group_commit::GroupCommit;
 pub use group_commit::WriteBatches;
 use parking_lot::FairMutex;
@@ -321,11 +321,15 @@ impl Store {
         let conn: &mut AnyConnection = &mut conn;
         group_commit::begin_write(conn)?;
         let probed = match conn {
-            AnyConnection::Sqlite(c) => c.batch_execute(PROBE),
-            AnyConnection::Postgresql(c) => c.batch_execute(PROBE),
+            AnyConnection::Sqlite(c) => diesel::RunQueryDsl::execute(diesel::sql_query(PROBE), c),
+            AnyConnection::Postgresql(c) => diesel::RunQueryDsl::execute(diesel::sql_query(PROBE), c),
         };
         match probed {
-            Ok(()) => group_commit::close(conn, true),
+            Ok(1) => group_commit::close(conn, true),
+            Ok(_) => {
+                let _ = group_commit::close(conn, false);
+                Err(StoreError::Corrupt("the readiness row is missing: is the schema migrated?".into()))
+            }
             Err(error) => {
                 let _ = group_commit::close(conn, false);
                 Err(error.into())
@@ -369,13 +373,13 @@ impl Store {
         }
     }
 
-    /// The group commits so far (SQLite; PostgreSQL commits each writer on its own and reports none).
     /// The connection pool now.
     pub fn pool_state(&self) -> PoolState {
         let state = self.pool.state();
         PoolState { connections: state.connections, idle: state.idle_connections }
     }
 
+    /// The group commits so far (SQLite; PostgreSQL commits each writer on its own and reports none).
     pub fn write_batches(&self) -> Option<WriteBatches> {
         self.group_commit.as_ref().map(|group_commit| group_commit.batches())
     }

@@ -42,18 +42,25 @@ async fn every_response_carries_security_headers(db: TestDatabase) {
 }
 
 /// `X-Request-Id` on every answer, the one in every log line of the request: new for each request, or a
-/// proxy's own when it is a plain token; anything else sent is replaced, never echoed.
+/// trusted proxy's own when it is a plain token; anything else sent is replaced, never echoed.
 async fn every_response_names_its_request(db: TestDatabase) {
-    let app = TestApp::spawn(db).await;
+    let behind_proxy = |config: &mut latchkey_server::Config| {
+        config.trusted_proxies = latchkey_server::config::Setting::parse("127.0.0.1").unwrap();
+    };
+    let app = TestApp::spawn_with(db, behind_proxy).await;
     let id_of =
         |response: &reqwest::Response| response.headers()["x-request-id"].to_str().unwrap().to_owned();
     let (first, second) = (id_of(&app.get("/healthz").await), id_of(&app.get("/no-such-page").await));
     assert_eq!(first.len(), 16);
     assert_ne!(first, second);
-    let send = |id: &'static str| app.http.get(app.url("/healthz")).header("x-request-id", id).send();
-    assert_eq!(id_of(&send("edge-7f3a.2").await.unwrap()), "edge-7f3a.2");
-    let forged = id_of(&send("x\" forged=\"1").await.unwrap());
+    let send =
+        |app: &TestApp, id: &'static str| app.http.get(app.url("/healthz")).header("x-request-id", id).send();
+    assert_eq!(id_of(&send(&app, "edge-7f3a.2").await.unwrap()), "edge-7f3a.2", "the proxy's id");
+    let forged = id_of(&send(&app, "x\" forged=\"1").await.unwrap());
     assert_eq!(forged.len(), 16, "{forged}");
+    // From a peer that is no trusted proxy, even a plain token is replaced.
+    let direct = TestApp::spawn(TestDatabase::sqlite()).await;
+    assert_ne!(id_of(&send(&direct, "edge-7f3a.2").await.unwrap()), "edge-7f3a.2");
 }
 
 async fn unknown_paths_get_a_json_404(db: TestDatabase) {

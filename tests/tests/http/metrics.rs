@@ -47,6 +47,10 @@ async fn metrics_count_requests_tokens_and_refusals_for_their_credential_only(db
         fixture.call(reqwest::Method::GET, "/api/tokens/AAAAAAAAAAAAAAAAAAAAAA", &personal, None).await;
     assert_eq!(unknown.status(), 404);
 
+    // Any token is a method: counted as "other", so a label cannot grow without bound.
+    let odd = reqwest::Method::from_bytes(b"FROBNICATE").unwrap();
+    fixture.app.http.request(odd, fixture.url("/nowhere")).send().await.unwrap();
+
     let scraped = scrape(&fixture, Some(METRICS_TOKEN)).await;
     assert_eq!(scraped.status(), 200);
     assert!(scraped.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
@@ -67,6 +71,8 @@ async fn metrics_count_requests_tokens_and_refusals_for_their_credential_only(db
         count(r#"latchkey_http_requests_total{route="/api/tokens/{id}",method="GET",status="404"}"#) >= 1.0
     );
     assert!(!text.contains("AAAAAAAAAAAAAAAAAAAAAA"), "paths are not labels");
+    assert!(!text.contains("FROBNICATE") && !text.contains("/nowhere"), "nor methods or unknown paths");
+    assert_eq!(count(r#"latchkey_http_requests_total{route="unmatched",method="other",status="404"}"#), 1.0);
     assert!(!text.contains(&access_token) && !text.contains(&personal), "no secret");
     assert!(text.contains("# TYPE latchkey_http_request_duration_seconds histogram"));
     assert!(sample(&text, "latchkey_db_connections").is_some());

@@ -15,6 +15,7 @@ on_both_backends!(
     parallel_wrong_passwords_cannot_beat_the_lock_out,
     a_known_browser_signs_in_while_an_attacker_hammers_the_account,
     refused_attempts_lengthen_no_lock,
+    no_typed_name_spends_the_owners_known_address_budget,
     an_ipv6_network_counts_as_one_address,
     consent_names_client_and_scopes_and_is_remembered,
     a_flow_cannot_be_finished_from_another_browser,
@@ -209,6 +210,33 @@ async fn a_known_browser_signs_in_while_an_attacker_hammers_the_account(db: Test
     stranger.forwarded_for = Some("192.0.2.56".into());
     let login = start(&fixture, &mut stranger, &[]).await;
     assert_eq!(stranger.log_in(&login, "alice", PASSWORD).await.status(), 429, "locked for strangers");
+}
+
+/// Alice signed in from her address before; she comes back from it in a new browser (no device cookie).
+/// An attacker elsewhere types names crafted to look like alice's known-source counter: they are names,
+/// counted as names (here: no username at all), and alice still gets in.
+async fn no_typed_name_spends_the_owners_known_address_budget(db: TestDatabase) {
+    let fixture = Fixture::new(db).await;
+    let mut alice = fixture.browser();
+    alice.forwarded_for = Some("198.51.100.7".into());
+    let login = start(&fixture, &mut alice, &[]).await;
+    assert_eq!(alice.log_in(&login, "alice", PASSWORD).await.status(), 303);
+    for i in 0..12 {
+        let mut attacker = fixture.browser();
+        attacker.forwarded_for = Some(format!("203.0.113.{i}"));
+        let login = start(&fixture, &mut attacker, &[]).await;
+        for crafted in ["alice@ip:198.51.100.7", "known:ip:198.51.100.7|alice"] {
+            attacker.log_in(&login, crafted, "guess").await;
+        }
+    }
+    let mut new_browser = fixture.browser();
+    new_browser.forwarded_for = Some("198.51.100.7".into());
+    let login = start(&fixture, &mut new_browser, &[]).await;
+    assert_eq!(
+        new_browser.log_in(&login, "alice", PASSWORD).await.status(),
+        303,
+        "her address is still hers"
+    );
 }
 
 /// Attempts refused by a lock are not counted: the owner trying again and again while locked does not

@@ -24,6 +24,9 @@ pub async fn authorize(ctx: &Context, form: Form, presented: Option<PlainSecret>
             Ok(accepted) => accepted,
             Err(refused) => return Ok(rejection(refused, &issuer).into()),
         };
+        // Held (client, then user in the session) before the request is stored, against a revocation of
+        // either made at the same instant.
+        repo.hold_client(&client_id)?;
         let rng = &mut rand::rngs::OsRng;
         let current = session::load_or_start(repo, presented, now, rng)?;
         let mut record = authorize::begin(repo, &accepted, &issuer, &current.session.id_hash, now, rng)?;

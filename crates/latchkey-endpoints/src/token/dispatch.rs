@@ -40,16 +40,16 @@ impl GrantRequest {
 pub async fn token(ctx: &Context, request: ClientRequest) -> Outcome<TokenResponse> {
     let grant = GrantRequest::from_form(&request.form)?;
     let (now, keys, issuer) = (ctx.now(), ctx.keys.current(), ctx.issuer.to_string());
-    let auth = auth_context(ctx, Endpoint::Token);
+    let auth = auth_context(ctx, Endpoint::Token, &request.client_address);
     let presented = request.credentials;
     let grant = match grant {
         #[cfg(feature = "password")]
         GrantRequest::Password(password) => {
-            return password_grant(ctx, presented, password, request.client_address).await
+            return password_grant(ctx, presented, password, request.client_address, auth).await
         }
         // A client assertion is recorded as used, a write: it stays in the one transaction below.
         GrantRequest::ClientCredentials(asked) if presented.client_assertion.is_none() => {
-            return client_credentials(ctx, presented, asked).await
+            return client_credentials(ctx, presented, asked, auth).await
         }
         other => other,
     };
@@ -82,8 +82,9 @@ async fn client_credentials(
     ctx: &Context,
     presented: latchkey_core::client_auth::PresentedCredentials,
     asked: ClientCredentialsRequest,
+    auth: latchkey_core::client_auth::AuthContext,
 ) -> Outcome<TokenResponse> {
-    let (now, auth, issuer) = (ctx.now(), auth_context(ctx, Endpoint::Token), ctx.issuer.to_string());
+    let (now, issuer) = (ctx.now(), ctx.issuer.to_string());
     let presented_basic = presented.basic.is_some();
     let client = tx::read_async(&ctx.store, move |repo| authenticate_client(repo, &presented, &auth)).await?;
     let prepared =
@@ -114,9 +115,10 @@ async fn password_grant(
     presented: latchkey_core::client_auth::PresentedCredentials,
     request: latchkey_grant_password::PasswordRequest,
     address: String,
+    auth: latchkey_core::client_auth::AuthContext,
 ) -> Outcome<TokenResponse> {
     use latchkey_grant_password as password;
-    let (now, auth) = (ctx.now(), auth_context(ctx, Endpoint::Token));
+    let now = ctx.now();
     let counted_from = address.clone();
     let check = tx::write_async(&ctx.store, move |repo| {
         let client = authenticate_client(repo, &presented, &auth)?;

@@ -10,7 +10,7 @@ use latchkey_model::ClientKind;
 
 pub async fn introspect(ctx: &Context, request: ClientRequest) -> Outcome<Introspection> {
     let question = TokenQuestion::from_form(&request.form)?;
-    let (now, auth) = (ctx.now(), auth_context(ctx, Endpoint::Introspection));
+    let (now, auth) = (ctx.now(), auth_context(ctx, Endpoint::Introspection, &request.client_address));
     let presented = request.credentials;
     // A client assertion's `jti` is recorded, which needs a write; a secret is checked on a read.
     let records_an_assertion = presented.client_assertion.is_some();

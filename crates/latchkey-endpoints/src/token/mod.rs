@@ -43,9 +43,14 @@ pub struct ClientRequest {
 
 /// What a `private_key_jwt` assertion sent to `endpoint` may name as its audience (OpenID Connect Core §9:
 /// the issuer or the token endpoint; the endpoint actually called is also accepted), and the time.
-fn auth_context(ctx: &Context, endpoint: Endpoint) -> AuthContext {
+fn auth_context(ctx: &Context, endpoint: Endpoint, client_address: &str) -> AuthContext {
     let issuer = &ctx.issuer;
     let mut audiences = vec![issuer.to_string(), issuer.endpoint("/token"), issuer.endpoint(endpoint.path())];
     audiences.dedup();
-    AuthContext { audiences, now: ctx.now(), limit: ctx.limits.client.clone() }
+    AuthContext {
+        audiences,
+        now: ctx.now(),
+        limit: ctx.limits.client.clone(),
+        address_group: latchkey_core::throttle::address_group(client_address),
+    }
 }

@@ -9,7 +9,7 @@ use latchkey_core::{tx, Outcome};
 
 pub async fn revoke(ctx: &Context, request: ClientRequest) -> Outcome<()> {
     let question = TokenQuestion::from_form(&request.form)?;
-    let (now, auth) = (ctx.now(), auth_context(ctx, Endpoint::Revocation));
+    let (now, auth) = (ctx.now(), auth_context(ctx, Endpoint::Revocation, &request.client_address));
     let presented = request.credentials;
     tx::write_async(&ctx.store, move |repo| {
         let caller = authenticate_client(repo, &presented, &auth)?;

@@ -69,7 +69,6 @@ impl Repo<'_> {
         Ok(deleted as u64)
     }
 
-    /// Deletes failed-login counters quiet since before `forget_before` whose lock (if any) has ended.
     /// Forgets sign-in sources not used since `before`.
     pub fn purge_known_sign_ins(&mut self, before: Timestamp, batch: i64) -> Result<u64, StoreError> {
         use crate::schema::known_sign_ins::dsl;
@@ -85,6 +84,7 @@ impl Repo<'_> {
         Ok(deleted as u64)
     }
 
+    /// Deletes failed-login counters quiet since before `forget_before` whose lock (if any) has ended.
     pub fn purge_login_failures(
         &mut self,
         now: Timestamp,

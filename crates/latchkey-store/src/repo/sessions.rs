@@ -94,6 +94,21 @@ impl From<KeyRow> for SigningKeyRecord {
     }
 }
 
+/// Runs `insert` in a savepoint: `false` when a concurrent writer had inserted the same key first (only the
+/// savepoint rolls back, and the caller updates the row that is there instead).
+fn insert_unless_taken(
+    conn: &mut crate::connection::AnyConnection,
+    insert: impl FnOnce(&mut crate::connection::AnyConnection) -> diesel::QueryResult<usize>,
+) -> Result<bool, StoreError> {
+    match conn.transaction(insert) {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            Ok(false)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
 impl Repo<'_> {
     pub fn insert_session(&mut self, session: &Session) -> Result<(), StoreError> {
         diesel::insert_into(sessions::table).values(SessionRow::from(session)).execute(self.conn)?;
@@ -243,9 +258,9 @@ impl Repo<'_> {
             if let Some(Some(until)) = locked {
                 return Ok(LoginAttempt::Locked(Timestamp::from_unix_seconds(until)));
             }
-            // First attempt for this subject. The insert runs in a savepoint: if a concurrent request
-            // inserted the row first, only the savepoint rolls back and this attempt is counted on top.
-            let inserted = self.conn.transaction(|conn| {
+            // First attempt for this subject; if a concurrent request inserted the row first, this attempt
+            // is counted on top of it.
+            let first = insert_unless_taken(self.conn, |conn| {
                 diesel::insert_into(login_failures::table)
                     .values((
                         login_failures::subject.eq(subject),
@@ -253,23 +268,11 @@ impl Repo<'_> {
                         login_failures::updated_at.eq(now.unix_seconds()),
                     ))
                     .execute(conn)
-            });
-            match inserted {
-                Ok(_) => {}
-                Err(diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
-                    _,
-                )) => {
-                    if bump(self.conn)? == 0 {
-                        // The concurrent attempt locked it meanwhile.
-                        let until: Option<i64> =
-                            row.select(login_failures::locked_until).get_result(self.conn)?;
-                        return Ok(LoginAttempt::Locked(Timestamp::from_unix_seconds(
-                            until.unwrap_or_default(),
-                        )));
-                    }
-                }
-                Err(other) => return Err(other.into()),
+            })?;
+            if !first && bump(self.conn)? == 0 {
+                // The concurrent attempt locked it meanwhile.
+                let until: Option<i64> = row.select(login_failures::locked_until).get_result(self.conn)?;
+                return Ok(LoginAttempt::Locked(Timestamp::from_unix_seconds(until.unwrap_or_default())));
             }
         }
         let attempts: i64 = row.select(login_failures::failures).get_result(self.conn)?;
@@ -312,7 +315,7 @@ impl Repo<'_> {
                 .execute(conn)
         };
         if touch(self.conn)? == 0 {
-            let inserted = self.conn.transaction(|conn| {
+            let inserted = insert_unless_taken(self.conn, |conn| {
                 diesel::insert_into(dsl::known_sign_ins)
                     .values((
                         dsl::username.eq(username),
@@ -320,16 +323,9 @@ impl Repo<'_> {
                         dsl::signed_in_at.eq(now.unix_seconds()),
                     ))
                     .execute(conn)
-            });
-            match inserted {
-                Ok(_) => {}
-                Err(diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
-                    _,
-                )) => {
-                    touch(self.conn)?;
-                }
-                Err(other) => return Err(other.into()),
+            })?;
+            if !inserted {
+                touch(self.conn)?;
             }
         }
         Ok(())

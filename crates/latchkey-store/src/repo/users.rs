@@ -55,6 +55,20 @@ impl Repo<'_> {
         lock_user_row(self, username, "FOR SHARE")
     }
 
+    /// Takes the user's row for the rest of the transaction (`FOR UPDATE`): other transactions that hold or
+    /// take it wait, so that something counted per user stays counted until this commits.
+    pub fn lock_user(&mut self, username: &Username) -> Result<(), StoreError> {
+        lock_user_row(self, username, "FOR UPDATE")
+    }
+
+    /// Forgets every source `username` signed in from (the login throttle's known sources).
+    pub fn forget_sign_ins(&mut self, username: &Username) -> Result<u64, StoreError> {
+        use crate::schema::known_sign_ins::dsl as known;
+        let forgotten = diesel::delete(known::known_sign_ins.filter(known::username.eq(username.as_str())))
+            .execute(self.conn)?;
+        Ok(forgotten as u64)
+    }
+
     pub fn insert_user(&mut self, user: &User) -> Result<(), StoreError> {
         diesel::insert_into(dsl::users).values(UserRow::from(user)).execute(self.conn)?;
         Ok(())
@@ -87,7 +101,9 @@ impl Repo<'_> {
     }
 
     /// Deletes a user and, through the schema's cascade, every token record they hold.
+    /// Deletes the user, and where the user signed in from: a new user of the same name starts a stranger.
     pub fn delete_user(&mut self, username: &Username) -> Result<(), StoreError> {
+        self.forget_sign_ins(username)?;
         match diesel::delete(dsl::users.find(username.as_str())).execute(self.conn)? {
             0 => Err(StoreError::NotFound),
             _ => Ok(()),
