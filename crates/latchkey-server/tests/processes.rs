@@ -199,10 +199,7 @@ fn servers_started_together_publish_one_key_set_and_a_rotation_is_published_befo
     assert_eq!(kids(&started.0).len(), 3, "one key of each algorithm");
     assert_eq!(kids(&started.0), kids(&started.1), "both servers publish the same keys");
 
-    let app =
-        ["client", "add", "--id", "app", "--secret", SECRET, "--grant-type", "password", "--scope", "openid"];
-    run(dir.path(), db.url(), &app);
-    run(dir.path(), db.url(), &["user", "add", "--username", "alice", "--password", "correct horse battery"]);
+    add_web_client_and_alice(dir.path(), db.url(), "openid");
     rt.block_on(async {
         let rotated: serde_json::Value = http
             .post(format!("{}/admin/keys/rotate", one.url))
@@ -216,30 +213,17 @@ fn servers_started_together_publish_one_key_set_and_a_rotation_is_published_befo
         assert_eq!(rotated["kids"].as_array().unwrap().len(), 6, "{rotated}");
         assert_eq!(kids(&jwks(&http, &one).await).len(), 6, "published at once where it was made");
 
-        let issued: serde_json::Value = http
-            .post(format!("{}/token", one.url))
-            .basic_auth("app", Some(SECRET))
-            .form(&[
-                ("grant_type", "password"),
-                ("username", "alice"),
-                ("password", "correct horse battery"),
-                ("scope", "openid"),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        // An ID token from the rotating server at once (the code flow, built into every server).
+        let issued = code_flow(&no_redirects(), [&one.url, &one.url], "openid").await.tokens;
         let id_token: CoreIdToken = issued["id_token"].as_str().unwrap().parse().unwrap();
         let verifier = CoreIdTokenVerifier::new_confidential_client(
-            ClientId::new("app".into()),
+            ClientId::new("web".into()),
             ClientSecret::new(SECRET.into()),
             IssuerUrl::new(one.url.clone()).unwrap(),
             jwks(&http, &other).await,
         );
         let claims = id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())).unwrap();
-        assert_eq!(claims.audiences(), &[Audience::new("app".into())]);
+        assert_eq!(claims.audiences(), &[Audience::new("web".into())]);
     });
 }
 
