@@ -41,8 +41,8 @@ pub struct AuthContext {
     /// authenticate as a client never spend its budget, so nobody else can exhaust it. A public client
     /// proves nothing but its id, so its budget is per address group as well.
     pub limit: Option<std::sync::Arc<crate::rate_limit::RateLimiter>>,
-    /// Where the request came from (`crate::throttle::address_group`).
-    pub address_group: String,
+    /// Where the request came from; grouped (`crate::throttle::address_group`) only for a public client.
+    pub client_address: String,
 }
 
 /// The authenticated client, or `invalid_client` / `invalid_request` as RFC 6749 §5.2 prescribes, or
@@ -56,7 +56,8 @@ pub fn authenticate_client(
     if let Some(limit) = &context.limit {
         match client.credentials {
             ClientCredentials::Public => {
-                limit.admit(&format!("{}@{}", client.id, context.address_group), context.now)?
+                let group = crate::throttle::address_group(&context.client_address);
+                limit.admit(&format!("{}@{group}", client.id), context.now)?
             }
             _ => limit.admit(client.id.as_str(), context.now)?,
         }

@@ -207,21 +207,23 @@ impl FromRequest for Operator {
 
 /// The session secret the browser presented, if any.
 pub fn presented_session(request: &HttpRequest) -> Option<PlainSecret> {
-    request.cookie(SESSION_COOKIE).map(|cookie| PlainSecret::from_presented(cookie.value()))
+    presented_cookie(request, SESSION_COOKIE)
+}
+
+fn presented_cookie(request: &HttpRequest, name: &str) -> Option<PlainSecret> {
+    request.cookie(name).map(|cookie| PlainSecret::from_presented(cookie.value()))
 }
 
 pub fn presented_device(request: &HttpRequest) -> Option<PlainSecret> {
-    request.cookie(DEVICE_COOKIE).map(|cookie| PlainSecret::from_presented(cookie.value()))
+    presented_cookie(request, DEVICE_COOKIE)
 }
 
 pub fn device_cookie(secret: &PlainSecret) -> Cookie<'static> {
-    Cookie::build(DEVICE_COOKIE, secret.expose().to_owned())
-        .path("/")
-        .secure(true)
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .max_age(actix_web::cookie::time::Duration::seconds(latchkey_core::throttle::KNOWN_FOR_SECONDS))
-        .finish()
+    let mut cookie = session_cookie(secret);
+    cookie.set_name(DEVICE_COOKIE);
+    cookie
+        .set_max_age(actix_web::cookie::time::Duration::seconds(latchkey_core::throttle::KNOWN_FOR_SECONDS));
+    cookie
 }
 
 pub fn session_cookie(secret: &PlainSecret) -> Cookie<'static> {
@@ -247,10 +249,13 @@ pub fn client_address(request: &HttpRequest) -> String {
         request.headers().get_all(name).filter_map(|value| value.to_str().ok()).collect()
     };
     let client = match request.app_data::<web::Data<crate::app::AppState>>() {
-        Some(state) => {
+        // Headers are read only from a trusted proxy: for everyone else (every request, without proxies)
+        // the peer is the answer, with nothing collected.
+        Some(state) if peer.is_some_and(|peer| state.trusted_proxies.trusts(peer)) => {
             let header = state.forwarded_header;
             state.trusted_proxies.client(peer, header, &headers(header.name()))
         }
+        Some(_) => peer,
         None => peer,
     };
     client.map(|address| address.to_string()).unwrap_or_else(|| "unknown".into())

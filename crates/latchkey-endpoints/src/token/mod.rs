@@ -51,6 +51,6 @@ fn auth_context(ctx: &Context, endpoint: Endpoint, client_address: &str) -> Auth
         audiences,
         now: ctx.now(),
         limit: ctx.limits.client.clone(),
-        address_group: latchkey_core::throttle::address_group(client_address),
+        client_address: client_address.to_owned(),
     }
 }
