@@ -18,7 +18,9 @@ impl std::fmt::Debug for Form {
     }
 }
 
-fn decode(component: &[u8]) -> Vec<u8> {
+/// Undoes `application/x-www-form-urlencoded` escaping: `+` is a space, `%XX` a byte; a `%` not followed by
+/// two hex digits stands for itself.
+pub(crate) fn decode(component: &[u8]) -> Vec<u8> {
     let hex = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
     let mut out = Vec::with_capacity(component.len());
     let mut i = 0;

@@ -3,6 +3,7 @@
 //! token response, introspection and revocation, personal tokens, the login throttle, the clock, password
 //! hashing, and the rules for registering clients and users.
 
+pub mod basic_auth;
 pub mod caller;
 pub mod claims;
 pub mod client_assertion;

@@ -8,7 +8,6 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
-use base64::Engine;
 use latchkey_core::client_auth::PresentedCredentials;
 use latchkey_core::{Form, OAuthError};
 use latchkey_endpoints::token::ClientRequest;
@@ -58,26 +57,11 @@ pub fn form_body(request: &HttpRequest, body: &[u8], page: bool) -> Result<Form,
     Ok(Form::parse(body))
 }
 
-/// Credentials from `Authorization: Basic`: base64 of `id:secret`, each form-urlencoded (RFC 6749 §2.3.1).
-/// `Err` when the header is there but malformed.
+/// Credentials from `Authorization: Basic` (RFC 6749 §2.3.1). `Err` when the header is there but malformed.
 fn basic_credentials(request: &HttpRequest) -> Result<Option<(String, String)>, ()> {
     let Some(value) = request.headers().get(header::AUTHORIZATION) else { return Ok(None) };
     let value = value.to_str().map_err(|_| ())?;
-    let Some((scheme, encoded)) = value.split_once(' ') else { return Ok(None) };
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Ok(None);
-    }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| ())?;
-    let text = String::from_utf8(decoded).map_err(|_| ())?;
-    let (id, secret) = text.split_once(':').ok_or(())?;
-    let unescape = |part: &str| -> Result<String, ()> {
-        let spaced = part.replace('+', " ");
-        percent_encoding::percent_decode_str(&spaced)
-            .decode_utf8()
-            .map(|text| text.into_owned())
-            .map_err(|_| ())
-    };
-    Ok(Some((unescape(id)?, unescape(secret)?)))
+    latchkey_core::basic_auth::basic_credentials(value).map_err(|_| ())
 }
 
 /// A client's request to the token, introspection or revocation endpoint: its form and the credentials it
