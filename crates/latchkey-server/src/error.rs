@@ -42,9 +42,10 @@ pub enum WebError {
     /// A body over the limit: a page for pages, JSON elsewhere.
     #[error("request body too large")]
     TooLarge { page: bool },
-    /// RFC 6749 §3.2: the token endpoint (and its kin) take POST only.
-    #[error("use POST")]
-    PostOnly,
+    /// A method the resource does not take (RFC 9110 §15.5.6), with the ones it does: POST only at the
+    /// token endpoint and its kin (RFC 6749 §3.2).
+    #[error("use {allow}")]
+    MethodNotAllowed { allow: String },
 }
 
 impl WebError {
@@ -215,10 +216,11 @@ impl ResponseError for WebError {
             WebError::Api(ApiError::NotFound) => json(headers(StatusCode::NOT_FOUND), "not_found", None),
             WebError::Api(ApiError::Conflict) => json(headers(StatusCode::CONFLICT), "conflict", None),
             WebError::NoCredentials | WebError::NotOperator { presented: false } => {
-                HttpResponse::Unauthorized()
-                    .insert_header((header::WWW_AUTHENTICATE, bearer_challenge(None)))
-                    .insert_header((header::CACHE_CONTROL, "no-store"))
-                    .finish()
+                // The challenge names no error (RFC 6750 §3.1); the body is JSON like every other refusal
+                // of the API, so a client parses one shape.
+                let mut response = headers(StatusCode::UNAUTHORIZED);
+                response.insert_header((header::WWW_AUTHENTICATE, bearer_challenge(None)));
+                json(response, ErrorCode::InvalidRequest.as_str(), Some("a bearer credential is required"))
             }
             WebError::NotOperator { presented: true } => {
                 api_refusal(&OAuthError::new(ErrorCode::InvalidToken, "the admin credential is wrong"), true)
@@ -232,10 +234,10 @@ impl ResponseError for WebError {
             WebError::TooLarge { page: false } => {
                 json(headers(StatusCode::PAYLOAD_TOO_LARGE), "payload_too_large", None)
             }
-            WebError::PostOnly => {
+            WebError::MethodNotAllowed { allow } => {
                 let mut response = headers(StatusCode::METHOD_NOT_ALLOWED);
-                response.insert_header((header::ALLOW, "POST"));
-                json(response, "invalid_request", Some("use POST"))
+                response.insert_header((header::ALLOW, allow.as_str()));
+                json(response, "invalid_request", Some(&format!("use {allow}")))
             }
         }
     }

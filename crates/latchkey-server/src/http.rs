@@ -254,7 +254,12 @@ pub fn json_body<T: serde::de::DeserializeOwned>(request: &HttpRequest, body: &[
     if !has_content_type(request, "application/json") {
         return Err(bad_input("the body must be application/json"));
     }
-    serde_json::from_slice(body).map_err(bad_input)
+    // Every body the API takes is an object; serde would also build a struct from an array of its fields.
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(bad_input)?;
+    if !value.is_object() {
+        return Err(bad_input("the body must be a JSON object"));
+    }
+    serde_json::from_value(value).map_err(bad_input)
 }
 
 /// Query parameters as `T` (unknown ones refused by `T`), or a 400 saying why.

@@ -70,7 +70,11 @@ async fn the_admin_api_wants_its_credential(db: TestDatabase) {
         let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_owned();
         match credential {
             // RFC 6750 §3.1: no error code for a request that had no credentials.
-            None => assert_eq!(challenge, "Bearer realm=\"latchkey\""),
+            None => {
+                assert_eq!(challenge, "Bearer realm=\"latchkey\"");
+                // The body is JSON all the same, as docs/openapi.yaml says of every 401.
+                assert_eq!(response.json::<Value>().await.unwrap()["error"], "invalid_request");
+            }
             Some(_) => {
                 assert!(
                     challenge.starts_with("Bearer realm=\"latchkey\", error=\"invalid_token\""),
@@ -287,6 +291,15 @@ async fn operators_manage_users(db: TestDatabase) {
     let listed = ok_json(fixture.admin(Method::GET, "/admin/users?limit=2", None).await).await;
     assert_eq!(listed["users"].as_array().unwrap().len(), 2);
     assert!(listed["next"].is_string(), "alice, bob, carol: a second page");
+    // A known path with a method it does not take: 405 naming the ones it does (RFC 9110 §15.5.6).
+    let wrong_method = fixture.admin(Method::PUT, "/admin/users", None).await;
+    assert_eq!(wrong_method.status(), 405);
+    assert_eq!(wrong_method.headers()["allow"], "POST, GET");
+    assert_eq!(fixture.admin(Method::PUT, "/admin/nothing-here", None).await.status(), 404);
+    for limit in ["0", "1001"] {
+        let refused = fixture.admin(Method::GET, &format!("/admin/users?limit={limit}"), None).await;
+        assert_eq!(refused.status(), 400, "limit={limit} is outside the documented 1 to 1000");
+    }
 
     assert!(password_login(&fixture, "carol", "first password").await["access_token"].is_string());
     let changed = fixture

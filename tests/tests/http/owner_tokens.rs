@@ -225,6 +225,8 @@ async fn bad_input_is_refused_with_400_and_nothing_is_written(db: TestDatabase) 
         json!({"name": "x", "data": ["not", "an", "object"]}),
         json!({"name": "x", "data": {"big": "x".repeat(5000)}}),
         json!({"scopes": ["openid"]}),
+        // serde alone would read a struct from an array of its fields.
+        json!(["x", null, null, null, null]),
     ] {
         let response = fixture.call(reqwest::Method::POST, "/api/tokens", &bearer, Some(body.clone())).await;
         assert_eq!(response.status(), 400, "{body}");
@@ -232,6 +234,9 @@ async fn bad_input_is_refused_with_400_and_nothing_is_written(db: TestDatabase) 
         assert_eq!(error["error"], "invalid_request", "{body}");
         assert!(error["error_description"].is_string(), "{body}");
     }
+    let wrong_method = fixture.call(reqwest::Method::PUT, "/api/tokens/current", &bearer, None).await;
+    assert_eq!(wrong_method.status(), 405);
+    assert_eq!(wrong_method.headers()["allow"], "GET, PATCH, DELETE");
     let not_json = fixture
         .app
         .http

@@ -70,17 +70,23 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    pub fn page(self) -> PageRequest {
+    pub fn page(self) -> Result<PageRequest, ApiError> {
         page_of(self.limit, self.cursor)
     }
 }
 
-pub(crate) fn page_of(limit: Option<u32>, cursor: Option<String>) -> PageRequest {
+/// A limit outside 1..=[`latchkey_model::MAX_PAGE_SIZE`] is refused, not quietly changed: a client asking
+/// for more than it can get learns so at once.
+pub(crate) fn page_of(limit: Option<u32>, cursor: Option<String>) -> Result<PageRequest, ApiError> {
     let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
-    match cursor {
+    if !(1..=latchkey_model::MAX_PAGE_SIZE).contains(&limit) {
+        let why = format!("limit must be from 1 to {}", latchkey_model::MAX_PAGE_SIZE);
+        return Err(ApiError::invalid(why));
+    }
+    Ok(match cursor.filter(|cursor| !cursor.is_empty()) {
         Some(cursor) => PageRequest::after(limit, Cursor::from_opaque(cursor)),
         None => PageRequest::first(limit),
-    }
+    })
 }
 
 /// `POST /admin/keys/rotate`, `latchkey keys rotate`: new signing keys, published at once on every node and

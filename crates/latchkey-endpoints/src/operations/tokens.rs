@@ -135,7 +135,7 @@ pub async fn list_tokens(ctx: &Context, filter: TokenFilter) -> Result<Listing<T
         active: filter.active,
         now: ctx.now(),
     };
-    let page: PageRequest = page_of(filter.limit, filter.cursor);
+    let page: PageRequest = page_of(filter.limit, filter.cursor)?;
     let found = ctx.store.read_async(move |repo| repo.query_tokens(&query, &page)).await?;
     Ok(Listing::of(found, TokenView::of, Items::Tokens))
 }

@@ -44,9 +44,22 @@ pub fn route(operation: Operation) -> (Method, &'static str, Route) {
 
 pub fn configure(config: &mut web::ServiceConfig) {
     let mut scope = web::scope("/admin").wrap(actix_web::middleware::from_fn(guard));
+    let mut paths: Vec<&'static str> = Vec::new();
     for operation in Operation::ALL {
-        let (_, path, handler) = route(operation);
-        scope = scope.route(path, handler);
+        let (_, path, _) = route(operation);
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
+    // One resource per path, so a known path asked with another method is 405, not 404.
+    for path in paths {
+        let here: Vec<Operation> = Operation::ALL.into_iter().filter(|op| route(*op).1 == path).collect();
+        let allow: Vec<String> = here.iter().map(|op| route(*op).0.to_string()).collect();
+        let mut resource = web::resource(path);
+        for operation in here {
+            resource = resource.route(route(operation).2);
+        }
+        scope = scope.service(resource.default_service(super::allowing(allow.join(", "))));
     }
     config.service(scope.default_service(web::to(unknown)));
 }
@@ -87,7 +100,7 @@ async fn create_user(_: Operator, request: HttpRequest, body: web::Bytes) -> Ans
 }
 
 async fn list_users(_: Operator, request: HttpRequest) -> Answer {
-    let page = query::<PageQuery>(&request)?.page();
+    let page = query::<PageQuery>(&request)?.page().map_err(WebError::Api)?;
     ok(StatusCode::OK, users::list_users(&state(&request)?.ctx, page).await)
 }
 
@@ -120,7 +133,7 @@ async fn create_client(_: Operator, request: HttpRequest, body: web::Bytes) -> A
 }
 
 async fn list_clients(_: Operator, request: HttpRequest) -> Answer {
-    let page = query::<PageQuery>(&request)?.page();
+    let page = query::<PageQuery>(&request)?.page().map_err(WebError::Api)?;
     ok(StatusCode::OK, clients::list_clients(&state(&request)?.ctx, page).await)
 }
 

@@ -44,17 +44,34 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/userinfo", web::post().to(userinfo::userinfo))
         .service(
             web::scope("/api/tokens")
-                .route("", web::get().to(owner_tokens::list))
-                .route("", web::post().to(owner_tokens::create))
-                .route("/{id}", web::get().to(owner_tokens::get))
-                .route("/{id}", web::patch().to(owner_tokens::amend))
-                .route("/{id}", web::delete().to(owner_tokens::delete)),
+                .service(
+                    web::resource("")
+                        .route(web::get().to(owner_tokens::list))
+                        .route(web::post().to(owner_tokens::create))
+                        .default_service(allowing("GET, POST")),
+                )
+                .service(
+                    web::resource("/{id}")
+                        .route(web::get().to(owner_tokens::get))
+                        .route(web::patch().to(owner_tokens::amend))
+                        .route(web::delete().to(owner_tokens::delete))
+                        .default_service(allowing("GET, PATCH, DELETE")),
+                ),
         )
         .configure(admin::configure)
         .route("/static/style.css", web::get().to(pages::stylesheet))
         .route("/static/form_post.js", web::get().to(pages::form_post_script));
 }
 
+/// The answer to a method a resource does not take: 405 naming those it does.
+pub(crate) fn allowing(allow: impl Into<String>) -> actix_web::Route {
+    let allow = allow.into();
+    web::to(move || {
+        let allow = allow.clone();
+        async move { Err::<HttpResponse, _>(crate::error::WebError::MethodNotAllowed { allow }) }
+    })
+}
+
 async fn post_only() -> Result<HttpResponse, crate::error::WebError> {
-    Err(crate::error::WebError::PostOnly)
+    Err(crate::error::WebError::MethodNotAllowed { allow: "POST".into() })
 }

@@ -14,7 +14,7 @@ async fn caller(request: &HttpRequest, Bearer(token): Bearer) -> Result<Caller, 
 
 pub async fn list(request: HttpRequest, bearer: Bearer) -> Result<HttpResponse, WebError> {
     let caller = caller(&request, bearer).await?;
-    let page = query::<PageQuery>(&request)?.page();
+    let page = query::<PageQuery>(&request)?.page().map_err(WebError::Api)?;
     let listing = owner_tokens::list(&state(&request)?.ctx, &caller, page).await.map_err(WebError::Api)?;
     Ok(json(StatusCode::OK, listing))
 }
