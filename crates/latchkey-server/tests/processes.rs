@@ -160,6 +160,26 @@ fn a_client_change_made_anywhere_holds_on_the_next_request_on_every_server(db: &
         }
     });
 
+    // A token revoked on one server is inactive on the other at once (tokens are never cached).
+    rt.block_on(async {
+        let issued: serde_json::Value =
+            client_credentials(&http, &one.url, &new_secret, "read").await.json().await.unwrap();
+        let token = issued["access_token"].as_str().unwrap().to_owned();
+        let active = |server: &Server| {
+            let (http, token, secret) = (http.clone(), token.clone(), new_secret.clone());
+            let url = format!("{}/introspect", server.url);
+            async move {
+                let answer = http.post(url).basic_auth("svc", Some(&secret)).form(&[("token", &token)]);
+                answer.send().await.unwrap().json::<serde_json::Value>().await.unwrap()["active"].clone()
+            }
+        };
+        assert_eq!(active(&other).await, true);
+        let revoke = format!("{}/revoke", other.url);
+        let revoked = http.post(revoke).basic_auth("svc", Some(&new_secret)).form(&[("token", &token)]);
+        assert_eq!(revoked.send().await.unwrap().status(), 200);
+        assert_eq!(active(&one).await, false, "revoked on the other server");
+    });
+
     run(dir.path(), db.url(), &["client", "amend", "svc", "--scope", "write"]);
     rt.block_on(async {
         for server in [&one, &other] {

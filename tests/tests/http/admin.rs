@@ -332,6 +332,14 @@ async fn client_credentials(fixture: &Fixture, id: &str, secret: &str) -> reqwes
 async fn operators_manage_clients(db: TestDatabase) {
     use reqwest::Method;
     let fixture = Fixture::new(db).await;
+    // The server fetches nothing: keys are registered inline, and a URL to fetch them from is refused.
+    for field in ["jwksUri", "jwks_uri", "logoUri", "sectorIdentifierUri"] {
+        let mut fetching = serde_json::json!({"id": "fetcher", "grantTypes": ["client_credentials"]});
+        fetching[field] = serde_json::json!("http://169.254.169.254/latest/meta-data/");
+        let refused = fixture.admin(Method::POST, "/admin/clients", Some(fetching)).await;
+        assert_eq!(refused.status(), 400, "{field}");
+    }
+    assert_eq!(fixture.admin(Method::GET, "/admin/clients/fetcher", None).await.status(), 404);
     let new =
         serde_json::json!({"id": "reports", "grantTypes": ["client_credentials"], "scopes": ["api:read"]});
     let (status, created) =

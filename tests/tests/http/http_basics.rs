@@ -78,6 +78,21 @@ async fn oversized_bodies_are_refused_before_reading(db: TestDatabase) {
     let response = app.http.post(app.url("/healthz")).body(body).send().await.unwrap();
     assert_eq!(response.status(), 413);
     assert_eq!(response.json::<serde_json::Value>().await.unwrap()["error"], "payload_too_large");
+    // Forms have a lower limit (64 KiB): the token endpoint says so in JSON, the login page with a page.
+    let form = format!("grant_type=client_credentials&pad={}", "a".repeat(65 * 1024));
+    let post_form = |path: &str| {
+        app.http
+            .post(app.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.clone())
+            .send()
+    };
+    let token = post_form("/token").await.unwrap();
+    assert_eq!(token.status(), 413);
+    assert_eq!(token.json::<serde_json::Value>().await.unwrap()["error"], "payload_too_large");
+    let login = post_form("/login").await.unwrap();
+    assert_eq!(login.status(), 413);
+    assert!(login.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     assert_eq!(app.get("/healthz").await.status(), 200, "the server carries on");
 }
 

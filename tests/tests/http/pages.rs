@@ -379,6 +379,10 @@ async fn userinfo_refuses_bad_tokens_with_a_challenge(db: TestDatabase) {
         assert_eq!(response.status(), 401);
         assert!(response.headers()["www-authenticate"].to_str().unwrap().contains("error=\"invalid_token\""));
     }
+    // RFC 6750 §2.3's query parameter is not taken: a token in a URL ends up in logs and histories.
+    let in_query =
+        fixture.app.http.get(fixture.url(&format!("/userinfo?access_token={access}"))).send().await;
+    assert_eq!(in_query.unwrap().status(), 401);
     let none = fixture.app.http.get(fixture.url("/userinfo")).send().await.unwrap();
     assert_eq!(none.status(), 401);
     assert_eq!(none.headers()["www-authenticate"], "Bearer realm=\"latchkey\"");
