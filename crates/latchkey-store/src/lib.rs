@@ -14,6 +14,7 @@ mod file_identity;
 mod group_commit;
 mod migrations;
 mod pool;
+mod probe;
 mod repo;
 mod rows;
 mod schema;
@@ -95,6 +96,8 @@ pub struct Store {
     _alive: Arc<()>,
     /// See [`Store::read_async`].
     reads_inline: bool,
+    /// See [`probe`].
+    readiness: Arc<probe::SharedProbe>,
 }
 
 /// The most writes [`Store::write_behind`] keeps waiting; past it, new ones are dropped (they are best
@@ -207,6 +210,7 @@ impl Store {
             behind,
             _alive: alive,
             reads_inline: file,
+            readiness: Arc::default(),
         })
     }
 
@@ -384,9 +388,10 @@ impl Store {
         self.group_commit.as_ref().map(|group_commit| group_commit.batches())
     }
 
+    /// [`Store::ping`] for `/readyz`: callers arriving while a probe runs share its result ([`probe`]).
     pub async fn ping_async(&self) -> Result<(), StoreError> {
         let store = self.clone();
-        blocking(move || store.ping()).await
+        self.readiness.run(blocking(move || store.ping())).await
     }
 }
 
