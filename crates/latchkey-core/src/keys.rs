@@ -45,44 +45,73 @@ pub fn jws(alg: KeyAlgorithm) -> CoreJwsSigningAlgorithm {
     }
 }
 
-/// The key that encrypts private signing keys at rest (AES-256-GCM through a `dir` JWE).
+/// The key that encrypts private signing keys at rest (AES-256-GCM through a `dir` JWE), and the keys it
+/// replaced: those still decrypt, so a new key can be deployed first and the stored keys re-encrypted after
+/// (`latchkey keys reencrypt`), the way Hydra rotates its system secret.
 #[derive(Clone)]
-pub struct KeyEncryptionKey([u8; 32]);
+pub struct KeyEncryptionKey {
+    current: [u8; 32],
+    previous: Vec<[u8; 32]>,
+}
 
 impl KeyEncryptionKey {
+    /// One key, or a comma-separated list: the first encrypts, every one decrypts.
     pub fn parse(base64url: &str) -> Result<Self, KeyError> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(base64url.trim())
-            .map_err(|_| KeyError::BadEncryptionKey)?;
-        <[u8; 32]>::try_from(bytes.as_slice()).map(Self).map_err(|_| KeyError::BadEncryptionKey)
+        let one = |text: &str| -> Result<[u8; 32], KeyError> {
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(text.trim())
+                .map_err(|_| KeyError::BadEncryptionKey)?;
+            <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| KeyError::BadEncryptionKey)
+        };
+        let mut keys = base64url.split(',').map(one);
+        let current = keys.next().ok_or(KeyError::BadEncryptionKey)??;
+        let previous = keys.collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { current, previous })
     }
 
     pub fn generate(rng: &mut (impl RngCore + CryptoRng)) -> Self {
         let mut bytes = [0_u8; 32];
         rng.fill_bytes(&mut bytes);
-        Self(bytes)
+        Self { current: bytes, previous: Vec::new() }
     }
 
     /// For local development only: a fixed, publicly known key. Using it is the same as storing keys in the
     /// clear, which is why production mode refuses to start without a real one.
     pub fn insecure_development_key() -> Self {
-        Self(*b"latchkey-development-only-key!!!")
+        Self { current: *b"latchkey-development-only-key!!!", previous: Vec::new() }
     }
 
+    /// The key that encrypts (the previous ones are not printed).
     pub fn to_base64url(&self) -> String {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0)
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.current)
     }
 
     fn encrypt(&self, plaintext: &[u8]) -> Result<String, KeyError> {
         let mut header = JweHeader::new();
         header.set_content_encryption("A256GCM");
-        let encrypter = Dir.encrypter_from_bytes(self.0).map_err(crypto)?;
+        let encrypter = Dir.encrypter_from_bytes(self.current).map_err(crypto)?;
         josekit::jwe::serialize_compact(plaintext, &header, &encrypter).map_err(crypto)
     }
 
-    fn decrypt(&self, jwe: &str) -> Option<Vec<u8>> {
-        let decrypter = Dir.decrypter_from_bytes(self.0).ok()?;
+    fn decrypt_with(key: &[u8; 32], jwe: &str) -> Option<Vec<u8>> {
+        let decrypter = Dir.decrypter_from_bytes(key).ok()?;
         josekit::jwe::deserialize_compact(jwe, &decrypter).ok().map(|(plaintext, _)| plaintext)
+    }
+
+    fn decrypt(&self, jwe: &str) -> Option<Vec<u8>> {
+        std::iter::once(&self.current).chain(&self.previous).find_map(|key| Self::decrypt_with(key, jwe))
+    }
+
+    /// The stored key encrypted with the current key, if one of the previous ones encrypted it: what
+    /// `latchkey keys reencrypt` writes back. `None` when it needs nothing.
+    pub fn reencrypted(&self, record: &SigningKeyRecord) -> Result<Option<String>, KeyError> {
+        if Self::decrypt_with(&self.current, &record.encrypted_private_key).is_some() {
+            return Ok(None);
+        }
+        let plaintext = self
+            .decrypt(&record.encrypted_private_key)
+            .ok_or_else(|| KeyError::Undecryptable(record.kid.clone()))?;
+        self.encrypt(&plaintext).map(Some)
     }
 }
 
@@ -298,6 +327,21 @@ impl Keyring {
             repo.insert_signing_key(&record)?;
         }
         Self::load_or_create(repo, kek, now, rng)
+    }
+
+    /// Re-encrypts, with the current key-encryption key, every published key that a previous one encrypted,
+    /// under the same lock as key creation. Returns how many were rewritten. Afterwards the previous keys can
+    /// be dropped from the configuration.
+    pub fn reencrypt(repo: &mut Repo<'_>, kek: &KeyEncryptionKey, now: Timestamp) -> Result<usize, KeyError> {
+        repo.hold_exclusive(Exclusive::SigningKeys)?;
+        let mut rewritten = 0;
+        for record in repo.published_signing_keys(now)? {
+            if let Some(encrypted) = kek.reencrypted(&record)? {
+                repo.reencrypt_signing_key(&record.kid, &encrypted)?;
+                rewritten += 1;
+            }
+        }
+        Ok(rewritten)
     }
 
     fn of(keys: Vec<SigningKey>) -> Self {

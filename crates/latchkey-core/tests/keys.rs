@@ -14,7 +14,8 @@ latchkey_store::on_both_backends!(
     keys_are_created_once_and_encrypted_at_rest,
     rotation_keeps_old_keys_published,
     rotation_publishes_new_keys_before_they_sign,
-    servers_starting_together_make_one_key_set
+    servers_starting_together_make_one_key_set,
+    a_new_key_encryption_key_takes_over_once_the_keys_are_reencrypted
 );
 
 const NOW: i64 = 1_800_000_000;
@@ -207,4 +208,31 @@ fn id_tokens_verify_against_the_published_jwks() {
         assert_eq!(claims.access_token_hash(), Some(&expected));
         assert!(token.claims(&verifier, &Nonce::new("other".into())).is_err(), "nonce is checked");
     }
+}
+
+/// Key-encryption key rotation: "new,old" decrypts what either encrypted and encrypts with the new one;
+/// after `reencrypt`, the new key alone reads every key and the old one none.
+fn a_new_key_encryption_key_takes_over_once_the_keys_are_reencrypted(db: &TestDatabase) {
+    let store = db.open().unwrap();
+    let old = KeyEncryptionKey::generate(&mut rand::thread_rng());
+    let made = keyring(&store, &old, NOW);
+    let new = KeyEncryptionKey::generate(&mut rand::thread_rng());
+    let both = KeyEncryptionKey::parse(&format!("{},{}", new.to_base64url(), old.to_base64url())).unwrap();
+    let now = Timestamp::from_unix_seconds(NOW);
+    let load =
+        |kek: &KeyEncryptionKey| store.write(|repo| Ok(Keyring::load_published(repo, kek, now))).unwrap();
+    let reencrypt =
+        |kek: &KeyEncryptionKey| store.write(|repo| Ok(Keyring::reencrypt(repo, kek, now))).unwrap();
+
+    assert!(matches!(load(&new), Err(KeyError::Undecryptable(_))), "the new key alone reads nothing yet");
+    let sorted =
+        |ring: Keyring| ring.kids().into_iter().map(str::to_owned).collect::<std::collections::BTreeSet<_>>();
+    let made = sorted(made);
+    assert_eq!(sorted(load(&both).unwrap().unwrap()), made, "the list reads what the old key encrypted");
+    assert_eq!(reencrypt(&both).unwrap(), 3);
+    assert_eq!(sorted(load(&new).unwrap().unwrap()), made, "now the new key alone reads them");
+    assert!(matches!(load(&old), Err(KeyError::Undecryptable(_))), "and the old one reads none");
+    assert_eq!(reencrypt(&both).unwrap(), 0, "nothing left to re-encrypt");
+    assert!(matches!(reencrypt(&old), Err(KeyError::Undecryptable(_))), "a key it cannot read is refused");
+    assert!(KeyEncryptionKey::parse(&format!("{},", new.to_base64url())).is_err(), "an empty entry");
 }

@@ -98,6 +98,12 @@ impl SigningKeys {
     /// old ones sign until then and stay published for the longest access-token lifetime of any client after
     /// it (an ID token lives as long as its access token). All or nothing. Returns the published key ids
     /// and when the new keys start signing.
+    /// `latchkey keys reencrypt`: see [`Keyring::reencrypt`].
+    pub fn reencrypt(&self, store: &Store, now: Timestamp) -> Result<usize, StoreError> {
+        let kek = self.kek.as_ref().ok_or_else(no_kek)?;
+        store.write(|repo| Keyring::reencrypt(repo, kek, now).map_err(key_error))
+    }
+
     pub fn rotate(&self, store: &Store, now: Timestamp) -> Result<(Vec<String>, Timestamp), StoreError> {
         let kek = self.kek.as_ref().ok_or_else(no_kek)?;
         let keys = store.write(|repo| {

@@ -88,6 +88,13 @@ pub enum KeysCommand {
     },
     /// Print a new random key-encryption key for LATCHKEY_KEY_ENCRYPTION_KEY.
     NewEncryptionKey,
+    /// Re-encrypt the stored signing keys with the first key of LATCHKEY_KEY_ENCRYPTION_KEY ("new,old"):
+    /// afterwards the old key can be dropped.
+    Reencrypt {
+        /// The server's issuer; with an https issuer the key-encryption key is required, as for `serve`.
+        #[arg(long, value_name = "URL")]
+        issuer: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -290,9 +297,10 @@ impl Command {
     /// The operator action this command performs, the same one as an admin API route.
     pub fn operation(&self) -> Option<Operation> {
         Some(match self {
-            Command::Serve(_) | Command::Migrate | Command::Keys(KeysCommand::NewEncryptionKey) => {
-                return None
-            }
+            // The key-encryption key never travels over the API: re-encryption is the command line's alone.
+            Command::Serve(_)
+            | Command::Migrate
+            | Command::Keys(KeysCommand::NewEncryptionKey | KeysCommand::Reencrypt { .. }) => return None,
             Command::Keys(KeysCommand::Rotate { .. }) => Operation::RotateKeys,
             Command::RevokeUser(_) => Operation::RevokeUser,
             Command::RevokeClient(_) => Operation::RevokeClient,
@@ -354,7 +362,9 @@ impl Cli {
                 flag("issuer", serve.issuer.clone());
                 flag("demo", serve.demo.map(|demo| demo.to_string()));
             }
-            Command::Keys(KeysCommand::Rotate { issuer }) => flag("issuer", issuer.clone()),
+            Command::Keys(KeysCommand::Rotate { issuer } | KeysCommand::Reencrypt { issuer }) => {
+                flag("issuer", issuer.clone())
+            }
             _ => {}
         }
         Config::resolve(&sources)

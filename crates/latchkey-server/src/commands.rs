@@ -107,6 +107,13 @@ async fn execute(
             let key = latchkey_core::keys::KeyEncryptionKey::generate(&mut rand::rngs::OsRng);
             Ok(writeln!(out, "{}", key.to_base64url())?)
         }
+        Command::Keys(KeysCommand::Reencrypt { .. }) => {
+            let kek =
+                config.key_encryption_key(&config.issuer_or_bind().map_err(invalid)?).map_err(invalid)?;
+            let ctx = context(config, SigningKeys::new(kek))?;
+            let rewritten = operations::reencrypt_keys(&ctx).await.map_err(refused("key"))?;
+            Ok(writeln!(out, "{rewritten} signing key(s) re-encrypted with the current key-encryption key")?)
+        }
         Command::Keys(KeysCommand::Rotate { .. }) => {
             let kek =
                 config.key_encryption_key(&config.issuer_or_bind().map_err(invalid)?).map_err(invalid)?;

@@ -398,6 +398,20 @@ fn keys_rotate_keeps_old_keys_published(db: &TestDatabase) {
     assert_fails_in_one_line(&rotate(Some(other_kek.trim())), "cannot be decrypted");
     let third = kids_of(&rotate(Some(&kek)));
     assert_eq!(third.len(), 9, "the refused rotation wrote nothing: {third:?}");
+
+    // Rotating the key-encryption key: the new one first, the old one after it, then re-encrypt.
+    let other_kek = other_kek.trim();
+    let reencrypt = |key: &str| {
+        let mut command = latchkey(dir.path());
+        command.env("LATCHKEY_ISSUER", "https://id.example.com").env("LATCHKEY_KEY_ENCRYPTION_KEY", key);
+        command.arg("--database-url").arg(db.url()).args(["keys", "reencrypt"]).output().unwrap()
+    };
+    let both = format!("{other_kek},{kek}");
+    let rewritten = reencrypt(&both);
+    assert!(stdout(&rewritten).starts_with("9 signing key(s) re-encrypted"), "{}", stderr(&rewritten));
+    let fourth = kids_of(&rotate(Some(other_kek)));
+    assert_eq!(fourth.len(), 12, "the new key alone reads every key: {fourth:?}");
+    assert_fails_in_one_line(&rotate(Some(&kek)), "cannot be decrypted");
 }
 
 #[test]

@@ -97,6 +97,12 @@ pub async fn rotate_keys(ctx: &Context) -> Result<(Vec<String>, Timestamp), ApiE
     blocking(move || keys.rotate(&store, now).map_err(ApiError::from)).await?
 }
 
+/// `latchkey keys reencrypt`: the stored signing keys encrypted with the current key-encryption key.
+pub async fn reencrypt_keys(ctx: &Context) -> Result<usize, ApiError> {
+    let (keys, store, now) = (ctx.keys.clone(), ctx.store.clone(), ctx.now());
+    blocking(move || keys.reencrypt(&store, now).map_err(ApiError::from)).await?
+}
+
 /// Every item of a listing, page after page (the command line shows them all).
 pub async fn every_page<T, F, Fut>(mut list: F) -> Result<Vec<T>, ApiError>
 where

@@ -360,6 +360,18 @@ impl Repo<'_> {
         Ok(())
     }
 
+    /// Replaces a key's encrypted private half (the same key, encrypted with a new key-encryption key).
+    pub fn reencrypt_signing_key(
+        &mut self,
+        kid: &str,
+        encrypted_private_key: &str,
+    ) -> Result<(), StoreError> {
+        diesel::update(signing_keys::table.find(kid))
+            .set(signing_keys::private_key.eq(encrypted_private_key))
+            .execute(self.conn)?;
+        Ok(())
+    }
+
     /// Keys still published at `now` (active and retired-but-unexpired), oldest first.
     pub fn published_signing_keys(&mut self, now: Timestamp) -> Result<Vec<SigningKeyRecord>, StoreError> {
         let rows = signing_keys::table
