@@ -143,4 +143,16 @@ async fn pages_answer_a_storage_failure_with_a_page(db: TestDatabase) {
     check(browser.post("/login", &fields).await, "POST /login").await;
     fixture.app.db.execute_sql("ALTER TABLE tokens_away RENAME TO tokens").unwrap();
     assert_eq!(browser.get(&login).await.status(), 200, "the flow goes on once storage is back");
+
+    // Consent is where the code is made: a failure there is a page too, and no code reaches the client.
+    let consent = location(&browser.log_in(&login, "alice", PASSWORD).await);
+    assert!(consent.starts_with("/consent"), "{consent}");
+    let page = browser.get(&consent).await.text().await.unwrap();
+    let (csrf, request) = (hidden_field(&page, "csrf").unwrap(), hidden_field(&page, "request").unwrap());
+    let decision = [("csrf", csrf.as_str()), ("request", request.as_str()), ("decision", "allow")];
+    fixture.app.db.execute_sql("ALTER TABLE tokens RENAME TO tokens_away").unwrap();
+    check(browser.post("/consent", &decision).await, "POST /consent").await;
+    fixture.app.db.execute_sql("ALTER TABLE tokens_away RENAME TO tokens").unwrap();
+    let redirect = location(&browser.post("/consent", &decision).await);
+    assert!(redirect.starts_with(APP_REDIRECT) && redirect.contains("code="), "then it goes on: {redirect}");
 }
