@@ -509,9 +509,14 @@ fn every_token_answered_before_a_kill_is_valid_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("lk.db").display());
     add_service(dir.path(), &db);
+    add_web_client_and_alice(dir.path(), &db, "openid offline_access");
     let mut server = Server::start(dir.path(), &db);
     let issued = Arc::new(Mutex::new(Vec::<String>::new()));
     let rt = runtime();
+    // A code flow before the kill: its refresh token must outlive it, and its code stay redeemed.
+    let flow = rt.block_on(code_flow(&no_redirects(), [&server.url, &server.url], "openid offline_access"));
+    let code = flow.secrets.last().unwrap().clone();
+    let refresh_token = flow.tokens["refresh_token"].as_str().unwrap().to_owned();
     rt.block_on(async {
         let http = reqwest::Client::new();
         let mut load = Vec::new();
@@ -560,5 +565,21 @@ fn every_token_answered_before_a_kill_is_valid_after_a_restart() {
                 .unwrap();
             assert_eq!(answer["active"], true, "a token answered with 200 before the kill is lost");
         }
+        let token = |form: Vec<(&'static str, String)>| {
+            let request = http.post(format!("{}/token", restarted.url)).basic_auth("web", Some(SECRET));
+            async move { request.form(&form).send().await.unwrap() }
+        };
+        let refreshed =
+            token(vec![("grant_type", "refresh_token".into()), ("refresh_token", refresh_token)]).await;
+        assert_eq!(refreshed.status(), 200, "the refresh token outlives the kill");
+        let again = token(vec![
+            ("grant_type", "authorization_code".into()),
+            ("code", code),
+            ("redirect_uri", REDIRECT.into()),
+            ("code_verifier", PKCE_VERIFIER.into()),
+        ])
+        .await;
+        assert_eq!(again.status(), 400, "a code redeemed before the kill stays redeemed");
+        assert_eq!(again.json::<serde_json::Value>().await.unwrap()["error"], "invalid_grant");
     });
 }
