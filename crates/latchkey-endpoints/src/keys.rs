@@ -17,11 +17,17 @@ pub const JWKS_CACHE_SECONDS: u64 = 60;
 /// From a rotation until its keys sign: a reload, a relying party's cache lifetime, and a margin for clocks
 /// and a slow reload.
 pub const PUBLISH_AHEAD_SECONDS: i64 = (RELOAD_EVERY_SECONDS + JWKS_CACHE_SECONDS + 30) as i64;
+/// A server whose reloads have failed this long may have missed a rotation made elsewhere, whose keys sign
+/// within [`PUBLISH_AHEAD_SECONDS`]: its JWKS would lack them. It says it is not ready, so a balancer takes
+/// it out before that can happen.
+pub const STALE_AFTER_SECONDS: i64 = 2 * RELOAD_EVERY_SECONDS as i64;
 
 pub struct SigningKeys {
     /// `None` in a context that never signs or rotates (most operator commands).
     kek: Option<KeyEncryptionKey>,
     current: RwLock<Arc<Keyring>>,
+    /// When the reloads began to fail; `None` while they succeed.
+    failing_since: std::sync::Mutex<Option<Timestamp>>,
 }
 
 fn no_kek() -> StoreError {
@@ -38,12 +44,20 @@ fn key_error(error: latchkey_core::keys::KeyError) -> StoreError {
 impl SigningKeys {
     /// Keys encrypted at rest under `kek`; none loaded yet.
     pub fn new(kek: KeyEncryptionKey) -> Self {
-        Self { kek: Some(kek), current: RwLock::new(Arc::new(Keyring::default())) }
+        Self {
+            kek: Some(kek),
+            current: RwLock::new(Arc::new(Keyring::default())),
+            failing_since: Default::default(),
+        }
     }
 
     /// For a context that signs nothing: loading or rotating keys fails.
     pub fn without_encryption_key() -> Self {
-        Self { kek: None, current: RwLock::new(Arc::new(Keyring::default())) }
+        Self {
+            kek: None,
+            current: RwLock::new(Arc::new(Keyring::default())),
+            failing_since: Default::default(),
+        }
     }
 
     /// The keys in force.
@@ -64,6 +78,22 @@ impl SigningKeys {
     /// Loads the published keys (making any that are missing) and signs with them from now on. A read
     /// unless keys are missing; should another server make them at the same instant, loads its keys.
     pub fn reload(&self, store: &Store, now: Timestamp) -> Result<(), StoreError> {
+        let reloaded = self.load(store, now);
+        let mut failing_since = self.failing_since.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match &reloaded {
+            Ok(()) => *failing_since = None,
+            Err(_) => *failing_since = Some(failing_since.unwrap_or(now)),
+        }
+        reloaded
+    }
+
+    /// Whether reloads have failed for [`STALE_AFTER_SECONDS`] or more by `now`.
+    pub fn stale(&self, now: Timestamp) -> bool {
+        let failing_since = *self.failing_since.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        failing_since.is_some_and(|since| now.unix_seconds() - since.unix_seconds() >= STALE_AFTER_SECONDS)
+    }
+
+    fn load(&self, store: &Store, now: Timestamp) -> Result<(), StoreError> {
         let kek = self.kek.as_ref().ok_or_else(no_kek)?;
         let published = store.read(|repo| Ok(Keyring::load_published(repo, kek, now)))?.map_err(key_error)?;
         let keys = match published {

@@ -19,6 +19,7 @@ on_both_backends!(
     a_client_change_is_checked_against_the_client_as_it_is,
     the_reserved_client_is_left_alone,
     tokens_for_owners_are_made_listed_renamed_and_revoked,
+    keys_that_cannot_be_reloaded_for_a_minute_are_stale,
 );
 
 fn invalid(result: Result<impl std::fmt::Debug, ApiError>) -> String {
@@ -185,4 +186,24 @@ async fn tokens_for_owners_are_made_listed_renamed_and_revoked(db: &TestDatabase
     assert_eq!(tokens::revoke_token(&ctx, &made.view.id).await.unwrap(), 1);
     let bad_type = TokenFilter { kind: Some("cookie".into()), ..TokenFilter::default() };
     assert!(invalid(tokens::list_tokens(&ctx, bad_type).await).contains("type"));
+}
+
+/// A server whose key reloads fail may miss a rotation made elsewhere: after a minute of failures it says
+/// so (and `/readyz` answers 503), and one successful reload makes it current again.
+async fn keys_that_cannot_be_reloaded_for_a_minute_are_stale(db: &TestDatabase) {
+    use latchkey_endpoints::keys::STALE_AFTER_SECONDS;
+    let world = world(db);
+    let ctx = context(&world);
+    assert!(!ctx.keys.stale(ctx.now()));
+    world.db.execute_sql("ALTER TABLE signing_keys RENAME TO signing_keys_away").unwrap();
+    assert!(ctx.keys.reload(&ctx.store, ctx.now()).is_err());
+    assert!(!ctx.keys.stale(ctx.now()), "one failure is not yet a stale key set");
+    world.advance(STALE_AFTER_SECONDS - 1);
+    assert!(ctx.keys.reload(&ctx.store, ctx.now()).is_err());
+    assert!(!ctx.keys.stale(ctx.now()), "failing since the first failure, not the last");
+    world.advance(1);
+    assert!(ctx.keys.stale(ctx.now()));
+    world.db.execute_sql("ALTER TABLE signing_keys_away RENAME TO signing_keys").unwrap();
+    ctx.keys.reload(&ctx.store, ctx.now()).unwrap();
+    assert!(!ctx.keys.stale(ctx.now()), "current again");
 }

@@ -4,6 +4,7 @@
 use crate::app::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
+use latchkey_store::StoreError;
 use serde_json::json;
 
 /// The process answers: no database involved, so a database outage does not get the server restarted.
@@ -11,9 +12,17 @@ pub async fn alive() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "alive" }))
 }
 
-/// The database can serve requests now; 503 sends traffic elsewhere until it can.
+/// The database can serve requests now, and the signing keys are current (a rotation made elsewhere has
+/// been seen); 503 sends traffic elsewhere until both hold.
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    match state.ctx.store.ping_async().await {
+    let ctx = &state.ctx;
+    let keys_stale =
+        || StoreError::Unavailable("the signing keys could not be reloaded for a minute or more".into());
+    let ready = match ctx.store.ping_async().await {
+        Ok(()) if ctx.keys.stale(ctx.now()) => Err(keys_stale()),
+        other => other,
+    };
+    match ready {
         Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready" })),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
