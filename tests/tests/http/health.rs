@@ -42,6 +42,28 @@ async fn readiness_follows_the_database(db: TestDatabase) {
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
 
+/// Another process holds SQLite's write lock past the busy timeout: the token endpoint answers 503 with
+/// RFC 6749's `temporarily_unavailable`, issues nothing, and issues again once the lock is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_sqlite_database_is_answered_with_503_at_the_token_endpoint() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let fixture = Fixture::new(TestDatabase::sqlite()).await;
+    let issue = || fixture.token(SERVICE, &[("grant_type", "client_credentials")]);
+    assert_eq!(issue().await.status(), 200);
+    let path = fixture.app.db.url().trim_start_matches("sqlite://").to_owned();
+    let mut holder = diesel::SqliteConnection::establish(&path).unwrap();
+    holder.batch_execute("BEGIN EXCLUSIVE").unwrap();
+    let locked = issue().await;
+    assert_eq!(locked.status(), 503);
+    assert!(locked.headers().contains_key("retry-after"));
+    let body: serde_json::Value = locked.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+    assert!(body.get("access_token").is_none());
+    holder.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(issue().await.status(), 200, "issuing again once the lock is gone");
+}
+
 /// The SQLite file deleted, or replaced by another file, under a running server: every write is refused
 /// with 503 and `/readyz` answers 503, instead of 200s for writes into a file nobody will open again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
