@@ -30,15 +30,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(logout::logout_submit))
         // RFC 6749 §3.2: POST only; anything else is told so instead of "not found".
         .service(
-            web::resource("/token").route(web::post().to(token::token)).default_service(web::to(post_only)),
+            web::resource("/token").route(web::post().to(token::token)).default_service(allowing("POST")),
         )
         .service(
             web::resource("/introspect")
                 .route(web::post().to(token::introspect))
-                .default_service(web::to(post_only)),
+                .default_service(allowing("POST")),
         )
         .service(
-            web::resource("/revoke").route(web::post().to(token::revoke)).default_service(web::to(post_only)),
+            web::resource("/revoke").route(web::post().to(token::revoke)).default_service(allowing("POST")),
         )
         .route("/userinfo", web::get().to(userinfo::userinfo))
         .route("/userinfo", web::post().to(userinfo::userinfo))
@@ -70,8 +70,4 @@ pub(crate) fn allowing(allow: impl Into<String>) -> actix_web::Route {
         let allow = allow.clone();
         async move { Err::<HttpResponse, _>(crate::error::WebError::MethodNotAllowed { allow }) }
     })
-}
-
-async fn post_only() -> Result<HttpResponse, crate::error::WebError> {
-    Err(crate::error::WebError::MethodNotAllowed { allow: "POST".into() })
 }
