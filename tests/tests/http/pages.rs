@@ -183,16 +183,14 @@ async fn parallel_wrong_passwords_cannot_beat_the_lock_out(db: TestDatabase) {
 /// stranger's browser with the right password does not.
 async fn a_known_browser_signs_in_while_an_attacker_hammers_the_account(db: TestDatabase) {
     let fixture = Fixture::new(db).await;
-    let mut alice = fixture.browser();
-    alice.forwarded_for = Some("198.51.100.7".into());
+    let mut alice = fixture.browser_from("198.51.100.7");
     let login = start(&fixture, &mut alice, &[]).await;
     assert_eq!(alice.log_in(&login, "alice", PASSWORD).await.status(), 303);
     let device = alice.device.clone().expect("a device cookie after signing in");
 
     let mut refused = 0;
     for i in 0..40 {
-        let mut attacker = fixture.browser();
-        attacker.forwarded_for = Some(format!("203.0.113.{i}"));
+        let mut attacker = fixture.browser_from(format!("203.0.113.{i}"));
         let login = start(&fixture, &mut attacker, &[]).await;
         if attacker.log_in(&login, "alice", &format!("guess {i}")).await.status() == 429 {
             refused += 1;
@@ -206,8 +204,7 @@ async fn a_known_browser_signs_in_while_an_attacker_hammers_the_account(db: Test
     assert_eq!(alice.log_in(&login, "alice", PASSWORD).await.status(), 303, "the owner's browser gets in");
     assert_eq!(alice.device, Some(device), "the device cookie is kept, not replaced");
 
-    let mut stranger = fixture.browser();
-    stranger.forwarded_for = Some("192.0.2.56".into());
+    let mut stranger = fixture.browser_from("192.0.2.56");
     let login = start(&fixture, &mut stranger, &[]).await;
     assert_eq!(stranger.log_in(&login, "alice", PASSWORD).await.status(), 429, "locked for strangers");
 }
@@ -217,20 +214,17 @@ async fn a_known_browser_signs_in_while_an_attacker_hammers_the_account(db: Test
 /// counted as names (here: no username at all), and alice still gets in.
 async fn no_typed_name_spends_the_owners_known_address_budget(db: TestDatabase) {
     let fixture = Fixture::new(db).await;
-    let mut alice = fixture.browser();
-    alice.forwarded_for = Some("198.51.100.7".into());
+    let mut alice = fixture.browser_from("198.51.100.7");
     let login = start(&fixture, &mut alice, &[]).await;
     assert_eq!(alice.log_in(&login, "alice", PASSWORD).await.status(), 303);
     for i in 0..12 {
-        let mut attacker = fixture.browser();
-        attacker.forwarded_for = Some(format!("203.0.113.{i}"));
+        let mut attacker = fixture.browser_from(format!("203.0.113.{i}"));
         let login = start(&fixture, &mut attacker, &[]).await;
         for crafted in ["alice@ip:198.51.100.7", "known:ip:198.51.100.7|alice"] {
             attacker.log_in(&login, crafted, "guess").await;
         }
     }
-    let mut new_browser = fixture.browser();
-    new_browser.forwarded_for = Some("198.51.100.7".into());
+    let mut new_browser = fixture.browser_from("198.51.100.7");
     let login = start(&fixture, &mut new_browser, &[]).await;
     assert_eq!(
         new_browser.log_in(&login, "alice", PASSWORD).await.status(),
@@ -272,16 +266,14 @@ async fn an_ipv6_network_counts_as_one_address(db: TestDatabase) {
     let fixture = Fixture::new(db).await;
     let mut statuses = Vec::new();
     for i in 0..22 {
-        let mut browser = fixture.browser();
-        browser.forwarded_for = Some(format!("2001:db8:7:7::{:x}", i + 1));
+        let mut browser = fixture.browser_from(format!("2001:db8:7:7::{:x}", i + 1));
         let login = start(&fixture, &mut browser, &[]).await;
         // Each guess at another name, so that only the address counts.
         statuses.push(browser.log_in(&login, &format!("user{i}"), "guess").await.status().as_u16());
     }
     assert_eq!(&statuses[..20], &[200; 20][..], "{statuses:?}");
     assert_eq!(&statuses[20..], &[429, 429][..], "the /64 is locked: {statuses:?}");
-    let mut elsewhere = fixture.browser();
-    elsewhere.forwarded_for = Some("2001:db8:7:8::1".into());
+    let mut elsewhere = fixture.browser_from("2001:db8:7:8::1");
     let login = start(&fixture, &mut elsewhere, &[]).await;
     assert_eq!(elsewhere.log_in(&login, "alice", PASSWORD).await.status(), 303, "another /64 is not");
 }

@@ -51,8 +51,7 @@ async fn a_client_past_its_rate_is_refused_and_nobody_else_can_spend_it(db: Test
 async fn an_address_past_its_rate_gets_the_error_page_before_anything_is_written(db: TestDatabase) {
     let fixture = Fixture::with(db, |config| config.rate_limit_address = rate("60/4")).await;
     let (url, _) = authorize_url(&fixture.app.server.url(), "app", APP_REDIRECT, "openid", &[]);
-    let mut browser = fixture.browser();
-    browser.forwarded_for = Some("2001:db8:1:1::1".into());
+    let mut browser = fixture.browser_from("2001:db8:1:1::1");
     for _ in 0..4 {
         assert_eq!(browser.get(&url).await.status(), 303);
     }
@@ -66,8 +65,7 @@ async fn an_address_past_its_rate_gets_the_error_page_before_anything_is_written
     assert!(refused.text().await.unwrap().contains("too many requests"));
     // A request that reaches the flow starts a session (two rows and a cookie); this one started nothing.
     assert!(browser.cookie.is_none(), "nothing was written for the refused request");
-    let mut elsewhere = fixture.browser();
-    elsewhere.forwarded_for = Some("2001:db8:1:2::1".into());
+    let mut elsewhere = fixture.browser_from("2001:db8:1:2::1");
     assert_eq!(elsewhere.get(&url).await.status(), 303, "another network is not limited");
 }
 

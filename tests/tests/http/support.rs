@@ -181,6 +181,11 @@ impl Fixture {
         }
     }
 
+    /// A new browser whose requests come, through the trusted proxy, from `address`.
+    pub fn browser_from(&self, address: impl Into<String>) -> Browser {
+        Browser { forwarded_for: Some(address.into()), ..self.browser() }
+    }
+
     /// A token request, authenticated with HTTP Basic as `client`.
     pub async fn token(&self, client: (&str, &str), form: &[(&str, &str)]) -> reqwest::Response {
         self.app
