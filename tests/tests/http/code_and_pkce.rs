@@ -171,6 +171,8 @@ async fn token_endpoint_answers_like_rfc_6749(db: TestDatabase) {
     let fixture = Fixture::new(db).await;
     let get = fixture.app.http.get(fixture.url("/token")).send().await.unwrap();
     assert_eq!(get.status(), 405);
+    assert_eq!(get.headers()["allow"], "POST");
+    assert_eq!(get.json::<serde_json::Value>().await.unwrap()["error"], "invalid_request");
     let (code, verifier) = new_code(&fixture, "app", APP_REDIRECT).await;
     // client_secret_post works; both methods at once is invalid_request.
     let mut form = exchange(&code, &verifier);
