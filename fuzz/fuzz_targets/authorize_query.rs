@@ -7,7 +7,7 @@ use latchkey_core::{ErrorCode, Form};
 use latchkey_grant_code::request::{validate, Rejection, MAX_STATE_BYTES};
 use latchkey_model::{
     Client, ClientCredentials, ClientId, GrantType, RedirectUri, ResponseMode, ResponseType, Scope,
-    SecretHash, SigningAlgorithm, Timestamp,
+    SecretHasher, SigningAlgorithm, Timestamp,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -18,7 +18,7 @@ fn client(id: &str, public: bool, redirect_uris: &[&str]) -> Client {
         credentials: if public {
             ClientCredentials::Public
         } else {
-            ClientCredentials::Secret(SecretHash::of("s"))
+            ClientCredentials::Secret(SecretHasher::new(&[0; 32]).hash("s"))
         },
         redirect_uris: redirect_uris
             .iter()

@@ -45,10 +45,11 @@ fn populated(db: &TestDatabase, size: u64) -> Store {
                         );
                         record.username = Some(Username::parse(owner).unwrap());
                         let access = PlainSecret::generate(SecretKind::AccessToken, &mut rand::rngs::OsRng);
-                        record.access_token_hash = Some(access.hash());
+                        record.access_token_hash = Some(access.hash(&latchkey_store::testing::test_hasher()));
                         record.access_token_expires = Some(NOW.plus_seconds(3600));
                         let refresh = PlainSecret::generate(SecretKind::RefreshToken, &mut rand::rngs::OsRng);
-                        record.refresh_token_hash = Some(refresh.hash());
+                        record.refresh_token_hash =
+                            Some(refresh.hash(&latchkey_store::testing::test_hasher()));
                         record.scope = Scope::parse("openid profile").unwrap();
                         repo.insert_token(&record)?;
                     }

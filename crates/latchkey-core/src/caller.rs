@@ -3,7 +3,7 @@
 //! within what it may do now (its grant, bounded by its client's current scope).
 
 use crate::{ErrorCode, OAuthError, Outcome};
-use latchkey_model::{GrantType, Scope, SecretHash, Timestamp, TokenRecord, User, Username};
+use latchkey_model::{GrantType, Scope, Timestamp, TokenRecord, User, Username};
 use latchkey_store::{Repo, StoreError};
 
 /// What a resource asks of the token presented to it.
@@ -64,7 +64,7 @@ pub fn authenticate_bearer(
     requirement: Requirement<'_>,
     now: Timestamp,
 ) -> Outcome<Caller> {
-    let Some(record) = repo.find_token_by_access_token(&SecretHash::of(token))? else {
+    let Some(record) = repo.find_token_by_access_token(&repo.hasher()?.hash(token))? else {
         return Err(invalid_token().into());
     };
     if !record.access_token_is_active(now) {

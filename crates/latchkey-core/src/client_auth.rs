@@ -97,11 +97,11 @@ fn authenticate(
     };
     let Some(client) = repo.find_client(&client_id)? else {
         // Hash the presented secret anyway, so an unknown client takes as long as a wrong secret.
-        let _ = latchkey_model::SecretHash::of(secret.unwrap_or_default());
+        let _ = repo.hasher()?.hash(secret.unwrap_or_default());
         return Err(OAuthError::invalid_client(used_basic).into());
     };
-    // oxide-auth's registrar seam, over this client: a constant-time comparison of SHA-256 hashes.
-    let registrar = ClientRegistrar::new(&client);
+    // oxide-auth's registrar seam, over this client: a constant-time comparison of keyed hashes.
+    let registrar = ClientRegistrar::authenticating(&client, repo.hasher()?);
     let authenticated = registrar.check(client.id.as_str(), secret.map(str::as_bytes)).is_ok();
     if !authenticated {
         return Err(OAuthError::invalid_client(used_basic).into());

@@ -5,7 +5,7 @@
 //! `{"active":false}` (§2.2), so the endpoint tells a prober nothing.
 
 use crate::tokens::BEARER;
-use latchkey_model::{Client, SecretHash, Timestamp, TokenRecord};
+use latchkey_model::{Client, Timestamp, TokenRecord};
 use latchkey_store::{Repo, StoreError};
 use serde::Serialize;
 
@@ -56,7 +56,7 @@ pub fn find_token(
     token: &str,
     hint: Option<Credential>,
 ) -> Result<Option<(Credential, TokenRecord)>, StoreError> {
-    let hash = SecretHash::of(token);
+    let hash = repo.hasher()?.hash(token);
     let order = match hint {
         Some(Credential::RefreshToken) => [Credential::RefreshToken, Credential::AccessToken],
         _ => [Credential::AccessToken, Credential::RefreshToken],

@@ -24,6 +24,8 @@ pub enum KeyError {
     Crypto(String),
     #[error("signing key {0} cannot be decrypted with the configured key-encryption key")]
     Undecryptable(String),
+    #[error("the hash key cannot be decrypted with the configured key-encryption key")]
+    HashKeyUndecryptable,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -86,19 +88,23 @@ impl KeyEncryptionKey {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.current)
     }
 
-    fn encrypt(&self, plaintext: &[u8]) -> Result<String, KeyError> {
+    pub(crate) fn encrypt(&self, plaintext: &[u8]) -> Result<String, KeyError> {
         let mut header = JweHeader::new();
         header.set_content_encryption("A256GCM");
         let encrypter = Dir.encrypter_from_bytes(self.current).map_err(crypto)?;
         josekit::jwe::serialize_compact(plaintext, &header, &encrypter).map_err(crypto)
     }
 
-    fn decrypt_with(key: &[u8; 32], jwe: &str) -> Option<Vec<u8>> {
+    pub(crate) fn current(&self) -> &[u8; 32] {
+        &self.current
+    }
+
+    pub(crate) fn decrypt_with(key: &[u8; 32], jwe: &str) -> Option<Vec<u8>> {
         let decrypter = Dir.decrypter_from_bytes(key).ok()?;
         josekit::jwe::deserialize_compact(jwe, &decrypter).ok().map(|(plaintext, _)| plaintext)
     }
 
-    fn decrypt(&self, jwe: &str) -> Option<Vec<u8>> {
+    pub(crate) fn decrypt(&self, jwe: &str) -> Option<Vec<u8>> {
         std::iter::once(&self.current).chain(&self.previous).find_map(|key| Self::decrypt_with(key, jwe))
     }
 

@@ -154,7 +154,7 @@ pub fn create(
     record.username = username;
     record.scope = new.scope;
     record.name = Some(name);
-    record.access_token_hash = Some(secret.hash());
+    record.access_token_hash = Some(secret.hash(repo.hasher()?));
     record.access_token_expires = new.expires;
     record.stage = Stage::Complete;
     if let Some(family) = new.derived_from {

@@ -4,8 +4,8 @@
 use crate::password::{hash_password, PasswordError};
 use latchkey_model::{
     Client, ClientCredentials, ClientError, ClientId, GrantType, GrantTypeError, IdError, PlainSecret,
-    RecordId, RedirectUri, RedirectUriError, Scope, ScopeError, SecretKind, SigningAlgorithm, Timestamp,
-    User, Username,
+    RecordId, RedirectUri, RedirectUriError, Scope, ScopeError, SecretHasher, SecretKind, SigningAlgorithm,
+    Timestamp, User, Username,
 };
 use rand::{CryptoRng, RngCore};
 use std::collections::BTreeSet;
@@ -77,6 +77,7 @@ pub struct NewClient {
 /// A client ready to store, and the generated secret to show once (never stored in the clear).
 pub fn register_client(
     new: NewClient,
+    hasher: &SecretHasher,
     now: Timestamp,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<(Client, Option<PlainSecret>), RegistrationError> {
@@ -89,12 +90,10 @@ pub fn register_client(
         SecretChoice::Given(secret) if !is_strong_secret(&secret) => {
             return Err(RegistrationError::WeakSecret);
         }
-        SecretChoice::Given(secret) => {
-            (ClientCredentials::Secret(PlainSecret::from_presented(secret).hash()), None)
-        }
+        SecretChoice::Given(secret) => (ClientCredentials::Secret(hasher.hash(&secret)), None),
         SecretChoice::Generate => {
             let secret = PlainSecret::generate(SecretKind::ClientSecret, rng);
-            (ClientCredentials::Secret(secret.hash()), Some(secret))
+            (ClientCredentials::Secret(secret.hash(hasher)), Some(secret))
         }
         SecretChoice::PrivateKeyJwt(jwks) => {
             crate::client_assertion::check_registered_jwks(&jwks).map_err(RegistrationError::Jwks)?;
@@ -180,37 +179,38 @@ mod tests {
 
     #[test]
     fn generated_secret_is_shown_once_and_stored_hashed() {
+        let hasher = latchkey_store::testing::test_hasher();
         let (client, secret) =
-            register_client(new_client(), Timestamp::from_unix_seconds(1), &mut rand::thread_rng()).unwrap();
+            register_client(new_client(), &hasher, Timestamp::from_unix_seconds(1), &mut rand::thread_rng())
+                .unwrap();
         let secret = secret.expect("generated");
         assert!(secret.expose().starts_with("lk_cs_"));
-        assert_eq!(client.credentials, ClientCredentials::Secret(secret.hash()));
+        assert_eq!(client.credentials, ClientCredentials::Secret(secret.hash(&hasher)));
         assert_eq!(client.name, "app");
         assert_eq!(client.scope.to_string(), "openid profile");
     }
 
     #[test]
     fn operator_secrets_must_be_long_and_public_clients_have_none() {
-        let mut rng = rand::thread_rng();
+        let (mut rng, hasher) = (rand::thread_rng(), latchkey_store::testing::test_hasher());
         let now = Timestamp::from_unix_seconds(1);
         let weak = NewClient { secret: SecretChoice::Given("short".into()), ..new_client() };
-        assert_eq!(register_client(weak, now, &mut rng).unwrap_err(), RegistrationError::WeakSecret);
+        assert_eq!(register_client(weak, &hasher, now, &mut rng).unwrap_err(), RegistrationError::WeakSecret);
+        let repeated = NewClient { secret: SecretChoice::Given("a".repeat(40)), ..new_client() };
         assert_eq!(
-            register_client(
-                NewClient { secret: SecretChoice::Given("a".repeat(40)), ..new_client() },
-                now,
-                &mut rng
-            )
-            .unwrap_err(),
+            register_client(repeated, &hasher, now, &mut rng).unwrap_err(),
             RegistrationError::WeakSecret
         );
         let given = "bench-secret-0123456789abcdef-0123".to_owned();
         let strong = NewClient { secret: SecretChoice::Given(given.clone()), ..new_client() };
-        let (client, shown) = register_client(strong, now, &mut rng).unwrap();
+        let (client, shown) = register_client(strong, &hasher, now, &mut rng).unwrap();
         assert!(shown.is_none());
-        assert_eq!(client.credentials, ClientCredentials::Secret(latchkey_model::SecretHash::of(&given)));
+        assert_eq!(client.credentials, ClientCredentials::Secret(hasher.hash(&given)));
         let public = NewClient { secret: SecretChoice::Public, ..new_client() };
-        assert_eq!(register_client(public, now, &mut rng).unwrap().0.credentials, ClientCredentials::Public);
+        assert_eq!(
+            register_client(public, &hasher, now, &mut rng).unwrap().0.credentials,
+            ClientCredentials::Public
+        );
     }
 
     #[test]
@@ -225,7 +225,7 @@ mod tests {
             NewClient { redirect_uris: vec![], ..new_client() },
         ];
         for case in cases {
-            assert!(register_client(case, now, &mut rng).is_err());
+            assert!(register_client(case, &latchkey_store::testing::test_hasher(), now, &mut rng).is_err());
         }
     }
 

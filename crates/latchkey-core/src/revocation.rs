@@ -2,7 +2,7 @@
 
 use crate::introspection::{find_token, Credential, TokenQuestion};
 use crate::{ErrorCode, OAuthError, Outcome};
-use latchkey_model::{Client, SecretHash, Timestamp};
+use latchkey_model::{Client, Timestamp};
 use latchkey_store::Repo;
 
 /// Revokes `token` for the authenticated `caller`. An unknown or already revoked token is a success
@@ -12,7 +12,7 @@ pub fn revoke(repo: &mut Repo<'_>, caller: &Client, question: &TokenQuestion, no
     let Some((kind, record)) = find_token(repo, &question.token, question.hint)? else {
         // §2.2.1: an ID token is ours but not a credential that can be revoked; say so. Anything else is
         // unknown, and revoking the unknown succeeds.
-        if repo.find_token_by_id_token(&SecretHash::of(&question.token))?.is_some() {
+        if repo.find_token_by_id_token(&repo.hasher()?.hash(&question.token))?.is_some() {
             return Err(
                 OAuthError::new(ErrorCode::UnsupportedTokenType, "ID tokens cannot be revoked").into()
             );

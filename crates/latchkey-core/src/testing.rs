@@ -37,6 +37,7 @@ impl World {
         let store = db.open().expect("a test database");
         let now = Timestamp::from_unix_seconds(START);
         let kek = KeyEncryptionKey::generate(&mut rand::rngs::OsRng);
+        crate::hash_key::unlock(&store, &kek, now, &mut rand::rngs::OsRng).expect("the hash key");
         let keys = store
             .write(|repo| Ok(Keyring::load_or_create(repo, &kek, now, &mut rand::rngs::OsRng)))
             .expect("keys stored")
@@ -53,6 +54,11 @@ impl World {
         crate::Clock::now(&*self.clock)
     }
 
+    /// The hash key the world's store was given.
+    pub fn hasher(&self) -> &latchkey_model::SecretHasher {
+        self.store.hasher().expect("the world's store has its hash key")
+    }
+
     pub fn advance(&self, seconds: i64) {
         self.clock.advance(seconds);
     }
@@ -64,7 +70,8 @@ impl World {
 
     /// Registers and stores a client.
     pub fn client(&self, new: NewClient) -> Client {
-        let (client, _) = register_client(new, self.now(), &mut rand::rngs::OsRng).expect("a valid client");
+        let (client, _) =
+            register_client(new, self.hasher(), self.now(), &mut rand::rngs::OsRng).expect("a valid client");
         let stored = client.clone();
         self.store.write(move |repo| repo.insert_client(&stored)).expect("client stored");
         client
@@ -89,7 +96,7 @@ impl World {
         let secret = PlainSecret::generate(SecretKind::Session, &mut rand::rngs::OsRng);
         let now = self.now();
         let session = Session {
-            id_hash: secret.hash(),
+            id_hash: secret.hash(self.hasher()),
             username: Some(Username::parse(username).expect("a username")),
             auth_time: Some(now),
             auth_methods: vec![AuthMethod::Password],
@@ -119,7 +126,7 @@ impl World {
         record.auth_time = Some(now);
         record.set_auth_methods(&[AuthMethod::Password]);
         record.stage = Stage::Complete;
-        let minted = mint(&mut record, client, true, now, rng);
+        let minted = mint(&mut record, client, true, self.hasher(), now, rng);
         let stored = record.clone();
         self.store.write(move |repo| repo.insert_token(&stored)).expect("grant stored");
         (record, minted)
@@ -150,4 +157,14 @@ pub fn confidential(id: &str, grants: &[&str], scopes: &[&str]) -> NewClient {
         refresh_token_ttl_seconds: Some(3600),
         id_token_signing_alg: SigningAlgorithm::Rs256,
     }
+}
+
+/// `db` opened the way a server without a configured key-encryption key opens it (the development key),
+/// hash key unsealed: for tests that look at what a server or command of theirs stored.
+pub fn open_like_a_server(db: &TestDatabase) -> Store {
+    let store = db.open().expect("a test database");
+    let kek = KeyEncryptionKey::insecure_development_key();
+    let now = Timestamp::from_unix_seconds(START);
+    crate::hash_key::unlock(&store, &kek, now, &mut rand::rngs::OsRng).expect("the hash key");
+    store
 }

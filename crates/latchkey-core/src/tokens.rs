@@ -5,7 +5,7 @@ use crate::id_token::{issue_id_token, IdTokenContent};
 use crate::keys::Keyring;
 use crate::OAuthError;
 use latchkey_model::{
-    Client, GrantType, PlainSecret, SecretHash, SecretKind, Stage, Timestamp, TokenRecord, User,
+    Client, GrantType, PlainSecret, SecretHasher, SecretKind, Stage, Timestamp, TokenRecord, User,
 };
 use rand::{CryptoRng, RngCore};
 use serde::Serialize;
@@ -67,14 +67,15 @@ pub fn mint(
     record: &mut TokenRecord,
     client: &Client,
     with_refresh: bool,
+    hasher: &SecretHasher,
     now: Timestamp,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Minted {
     let access_token = PlainSecret::generate(SecretKind::AccessToken, rng);
-    record.access_token_hash = Some(access_token.hash());
+    record.access_token_hash = Some(access_token.hash(hasher));
     record.access_token_expires = Some(now.plus_seconds(client.access_token_ttl_seconds));
     let refresh_token = with_refresh.then(|| PlainSecret::generate(SecretKind::RefreshToken, rng));
-    record.refresh_token_hash = refresh_token.as_ref().map(PlainSecret::hash);
+    record.refresh_token_hash = refresh_token.as_ref().map(|token| token.hash(hasher));
     record.refresh_token_expires =
         refresh_token.as_ref().and(client.refresh_token_ttl_seconds).map(|ttl| now.plus_seconds(ttl));
     Minted { access_token, refresh_token }
@@ -82,9 +83,9 @@ pub fn mint(
 
 /// Signs the ID token of a token response for `user`: with `at_hash`, `auth_time` and the `amr` of how the
 /// user signed in, and the `nonce` only for the first response of an authentication (OpenID Connect Core
-/// §12.2). Records its hash for `id_token_hint`.
+/// §12.2).
 pub fn sign_id_token(
-    record: &mut TokenRecord,
+    record: &TokenRecord,
     client: &Client,
     user: &User,
     access_token: &PlainSecret,
@@ -112,8 +113,14 @@ pub fn sign_id_token(
             alg: client.id_token_signing_alg,
         },
     )?;
-    record.id_token_hash = Some(SecretHash::of(&id_token));
     Ok(id_token)
+}
+
+/// What a grant's tokens are signed and hashed with.
+#[derive(Clone, Copy)]
+pub struct TokenKeys<'k> {
+    pub signing: &'k Keyring,
+    pub hashing: &'k SecretHasher,
 }
 
 /// Finishes a grant: the ID token when the scope has `openid` and there is a user, the record complete, and
@@ -124,17 +131,18 @@ pub fn finish(
     user: Option<&User>,
     minted: Minted,
     nonce: Option<&str>,
-    keyring: &Keyring,
+    keys: TokenKeys<'_>,
     now: Timestamp,
 ) -> Result<TokenResponse, OAuthError> {
-    // A continued record (a refresh) must not keep its predecessor's ID token: each hash names one record.
-    record.id_token_hash = None;
     let id_token = match user {
         Some(user) if record.scope.contains("openid") => {
-            Some(sign_id_token(record, client, user, &minted.access_token, nonce, keyring, now)?)
+            Some(sign_id_token(record, client, user, &minted.access_token, nonce, keys.signing, now)?)
         }
         _ => None,
     };
+    // Its hash finds the record for `id_token_hint`. A continued record (a refresh) must not keep its
+    // predecessor's: each hash names one record.
+    record.id_token_hash = id_token.as_deref().map(|id_token| keys.hashing.hash(id_token));
     record.stage = Stage::Complete;
     Ok(TokenResponse::of(record, client, minted, id_token))
 }

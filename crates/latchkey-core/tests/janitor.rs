@@ -2,9 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use latchkey_core::janitor::{sweep, Swept};
-use latchkey_model::{
-    ClientId, GrantType, RecordId, Scope, SecretHash, Session, Timestamp, TokenRecord, Username,
-};
+use latchkey_model::{ClientId, GrantType, RecordId, Scope, Session, Timestamp, TokenRecord, Username};
 use latchkey_store::testing::TestDatabase;
 use latchkey_store::{Backend, Exclusive, Store, StoreError};
 
@@ -36,13 +34,15 @@ fn record(created: Timestamp) -> TokenRecord {
 }
 
 fn with_access(mut record: TokenRecord, expires: Timestamp) -> TokenRecord {
-    record.access_token_hash = Some(SecretHash::of(&format!("at-{}", record.id)));
+    record.access_token_hash =
+        Some(latchkey_store::testing::test_hasher().hash(&format!("at-{}", record.id)));
     record.access_token_expires = Some(expires);
     record
 }
 
 fn with_refresh(mut record: TokenRecord, expires: Option<Timestamp>) -> TokenRecord {
-    record.refresh_token_hash = Some(SecretHash::of(&format!("rt-{}", record.id)));
+    record.refresh_token_hash =
+        Some(latchkey_store::testing::test_hasher().hash(&format!("rt-{}", record.id)));
     record.refresh_token_expires = expires;
     record
 }
@@ -54,7 +54,7 @@ fn revoked(mut record: TokenRecord, at: Timestamp) -> TokenRecord {
 
 fn session(name: &str, last_seen: Timestamp, expires: Timestamp) -> Session {
     Session {
-        id_hash: SecretHash::of(name),
+        id_hash: latchkey_store::testing::test_hasher().hash(name),
         username: Some(Username::parse("alice").unwrap()),
         auth_time: Some(ago(2 * HOUR)),
         created_at: ago(2 * HOUR),
@@ -93,7 +93,7 @@ fn the_janitor_deletes_only_what_nothing_can_use(db: &TestDatabase) {
     rotated_away.family_id = successor.family_id.clone();
     let keep: Vec<TokenRecord> = keep.into_iter().chain([successor, rotated_away]).collect();
     let mut pending_with_old_code = record(ago(2 * HOUR));
-    pending_with_old_code.code_hash = Some(SecretHash::of("old code"));
+    pending_with_old_code.code_hash = Some(latchkey_store::testing::test_hasher().hash("old code"));
     pending_with_old_code.code_expires = Some(ago(2 * HOUR - MINUTE));
     let delete = vec![
         with_access(record(ago(3 * HOUR)), ago(HOUR)),

@@ -128,10 +128,15 @@ impl SigningKeys {
     /// old ones sign until then and stay published for the longest access-token lifetime of any client after
     /// it (an ID token lives as long as its access token). All or nothing. Returns the published key ids
     /// and when the new keys start signing.
-    /// `latchkey keys reencrypt`: see [`Keyring::reencrypt`].
-    pub fn reencrypt(&self, store: &Store, now: Timestamp) -> Result<usize, StoreError> {
+    /// `latchkey keys reencrypt`: see [`Keyring::reencrypt`]; the hash key is sealed again too. Returns
+    /// how many signing keys were rewritten, and whether the hash key was.
+    pub fn reencrypt(&self, store: &Store, now: Timestamp) -> Result<(usize, bool), StoreError> {
         let kek = self.kek.as_ref().ok_or_else(no_kek)?;
-        store.write(|repo| Keyring::reencrypt(repo, kek, now).map_err(key_error))
+        store.write(|repo| {
+            let signing = Keyring::reencrypt(repo, kek, now).map_err(key_error)?;
+            let hashing = latchkey_core::hash_key::reseal(repo, kek).map_err(key_error)?;
+            Ok((signing, hashing))
+        })
     }
 
     pub fn rotate(&self, store: &Store, now: Timestamp) -> Result<(Vec<String>, Timestamp), StoreError> {

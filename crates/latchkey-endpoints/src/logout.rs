@@ -3,7 +3,7 @@
 
 use crate::{session, Context};
 use latchkey_core::{tx, Outcome};
-use latchkey_model::{ClientId, PlainSecret, SecretHash};
+use latchkey_model::{ClientId, PlainSecret};
 use latchkey_store::{Repo, StoreError};
 
 /// The parameters of a logout request (§2). `Debug` does not show the ID token.
@@ -67,7 +67,7 @@ struct Resolved {
 /// be trusted.
 fn resolve(repo: &mut Repo<'_>, request: &LogoutRequest) -> Result<Option<Resolved>, StoreError> {
     let hinted = match &request.id_token_hint {
-        Some(hint) => match repo.find_token_by_id_token(&SecretHash::of(hint))? {
+        Some(hint) => match repo.find_token_by_id_token(&repo.hasher()?.hash(hint))? {
             Some(record) => Some(record.client_id),
             // A hint this server never issued vouches for nothing, least of all a redirect.
             None if request.post_logout_redirect_uri.is_some() => return Ok(None),
@@ -146,7 +146,7 @@ pub async fn confirm_logout(
     }
     let lookup = request.clone();
     let resolved = tx::write_async(&ctx.store, move |repo| {
-        repo.delete_session(&presented.hash())?;
+        repo.delete_session(&presented.hash(repo.hasher()?))?;
         Ok(resolve(repo, &lookup)?)
     })
     .await?;

@@ -48,12 +48,12 @@ pub fn load_or_start(
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Current, StoreError> {
     if let Some(secret) = presented {
-        let mut found = repo.find_session(&secret.hash(), now)?;
+        let mut found = repo.find_session(&secret.hash(repo.hasher()?), now)?;
         if let Some(username) = found.as_ref().and_then(|session| session.username.clone()) {
             // Before this session touches anything: a revocation of its user racing this request either
             // sees what it makes or has already ended the session, which is then read again as gone.
             repo.hold_user(&username)?;
-            found = repo.find_session(&secret.hash(), now)?;
+            found = repo.find_session(&secret.hash(repo.hasher()?), now)?;
         }
         if let Some(mut session) = found {
             if still_in_use(&session, now) {
@@ -74,7 +74,8 @@ pub fn load(
     now: Timestamp,
 ) -> Result<Option<Current>, StoreError> {
     let Some(secret) = presented else { return Ok(None) };
-    let session = repo.find_session(&secret.hash(), now)?.filter(|session| still_in_use(session, now));
+    let session =
+        repo.find_session(&secret.hash(repo.hasher()?), now)?.filter(|session| still_in_use(session, now));
     Ok(session.map(|session| Current { secret, session, fresh: false }))
 }
 
@@ -98,7 +99,7 @@ fn start(
         None => (None, None, Vec::new()),
     };
     let session = Session {
-        id_hash: secret.hash(),
+        id_hash: secret.hash(repo.hasher()?),
         username,
         auth_time,
         auth_methods,

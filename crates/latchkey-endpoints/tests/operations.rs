@@ -11,7 +11,7 @@ use latchkey_endpoints::operations::clients::{self, ClientAmendment, NewClientBo
 use latchkey_endpoints::operations::tokens::{self, NewTokenBody, TokenFilter};
 use latchkey_endpoints::operations::users::{self, UserAmendment};
 use latchkey_endpoints::ApiError;
-use latchkey_model::{PageRequest, SecretHash, PERSONAL_CLIENT_ID};
+use latchkey_model::{PageRequest, PERSONAL_CLIENT_ID};
 use latchkey_store::testing::TestDatabase;
 
 on_both_backends!(
@@ -47,7 +47,11 @@ async fn a_password_reset_and_a_disabling_end_everything_the_user_holds(db: &Tes
     assert!(!view.disabled);
     assert!(world.store.read(|repo| repo.get_token(&record.id)).unwrap().is_revoked(), "the grant ended");
     assert!(
-        world.store.read(|repo| repo.find_session(&secret.hash(), world.now())).unwrap().is_none(),
+        world
+            .store
+            .read(|repo| repo.find_session(&secret.hash(world.hasher()), world.now()))
+            .unwrap()
+            .is_none(),
         "signed out"
     );
     let user = world
@@ -100,7 +104,7 @@ async fn a_client_change_is_checked_against_the_client_as_it_is(db: &TestDatabas
         .unwrap();
     assert_eq!(
         client.credentials,
-        latchkey_model::ClientCredentials::Secret(SecretHash::of(secret.expose()))
+        latchkey_model::ClientCredentials::Secret(world.hasher().hash(secret.expose()))
     );
     assert_eq!(client.name, "Renamed", "the rotation wrote the secret alone");
 
@@ -117,11 +121,11 @@ async fn a_client_change_is_checked_against_the_client_as_it_is(db: &TestDatabas
         refresh_token_ttl: None,
         id_token_alg: None,
     };
-    let (spa, secret) = clients::prepare_client(body("spa", true), world.now()).unwrap();
+    let (spa, secret) = clients::prepare_client(body("spa", true), world.hasher(), world.now()).unwrap();
     assert!(secret.is_none());
     clients::create_client(&ctx, spa, None).await.unwrap();
     assert!(invalid(clients::rotate_client_secret(&ctx, "spa").await).contains("secret"));
-    let (again, _) = clients::prepare_client(body("spa", false), world.now()).unwrap();
+    let (again, _) = clients::prepare_client(body("spa", false), world.hasher(), world.now()).unwrap();
     assert_eq!(clients::create_client(&ctx, again, None).await.err(), Some(ApiError::Conflict));
     let listed = clients::list_clients(&ctx, PageRequest::first(10)).await.unwrap();
     let ids: Vec<&str> = listed.items().iter().map(|c| c.id.as_str()).collect();

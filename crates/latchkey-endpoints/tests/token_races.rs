@@ -8,7 +8,7 @@ use latchkey_core::client_auth::PresentedCredentials;
 use latchkey_core::testing::{confidential, SECRET};
 use latchkey_core::{ErrorCode, Failure, Form};
 use latchkey_endpoints::token::{token, ClientRequest};
-use latchkey_model::{ClientId, SecretHash};
+use latchkey_model::ClientId;
 use latchkey_store::testing::TestDatabase;
 
 /// client_credentials authenticates on a read and stores its token in a later write. A rotation of the
@@ -26,12 +26,13 @@ async fn a_secret_rotated_between_authentication_and_issue_stops_the_token() {
     let (release, gate) = std::sync::mpsc::channel::<()>();
     let (inside, entered) = std::sync::mpsc::channel::<()>();
     let id = ClientId::parse("svc").unwrap();
+    let rotated = world.hasher().hash("rotated-secret-0123456789abcdefghij");
     let rotation = tokio::spawn(async move {
         store
             .write_async(move |repo| {
                 inside.send(()).unwrap();
                 let _ = gate.recv();
-                repo.replace_client_secret(&id, &SecretHash::of("rotated-secret-0123456789abcdefghij"), now)
+                repo.replace_client_secret(&id, &rotated, now)
             })
             .await
     });

@@ -3,7 +3,9 @@
 use crate::ClientCredentialsRequest;
 use latchkey_core::tokens::{mint, TokenResponse};
 use latchkey_core::{OAuthError, Outcome};
-use latchkey_model::{Client, ClientKind, GrantType, RecordId, Scope, Stage, Timestamp, TokenRecord};
+use latchkey_model::{
+    Client, ClientKind, GrantType, RecordId, Scope, SecretHasher, Stage, Timestamp, TokenRecord,
+};
 use latchkey_store::Repo;
 use rand::{CryptoRng, RngCore};
 
@@ -19,7 +21,7 @@ pub fn issue(
     now: Timestamp,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Outcome<TokenResponse> {
-    let issued = prepare(client, request, issuer, now, rng)?;
+    let issued = prepare(client, request, issuer, repo.hasher()?, now, rng)?;
     // Against a revocation of every token of the client made at the same instant.
     repo.hold_client(&client.id)?;
     repo.insert_token(&issued.record)?;
@@ -37,6 +39,7 @@ pub fn prepare(
     client: &Client,
     request: &ClientCredentialsRequest,
     issuer: &str,
+    hasher: &SecretHasher,
     now: Timestamp,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Prepared, OAuthError> {
@@ -57,7 +60,7 @@ pub fn prepare(
     record.scope = scope;
     record.stage = Stage::Complete;
     // §4.4.3: "A refresh token SHOULD NOT be included."
-    let minted = mint(&mut record, client, false, now, rng);
+    let minted = mint(&mut record, client, false, hasher, now, rng);
     let response = TokenResponse::of(&record, client, minted, None);
     Ok(Prepared { record, response })
 }

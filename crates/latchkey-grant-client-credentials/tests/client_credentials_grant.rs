@@ -6,7 +6,7 @@ use latchkey_core::testing::{confidential, World};
 use latchkey_core::tokens::TokenResponse;
 use latchkey_core::{ErrorCode, Failure};
 use latchkey_grant_client_credentials::{issue, ClientCredentialsRequest};
-use latchkey_model::{Client, Scope, SecretHash};
+use latchkey_model::{Client, Scope};
 use latchkey_store::testing::TestDatabase;
 
 latchkey_store::on_both_backends!(
@@ -39,7 +39,7 @@ fn a_service_gets_its_own_token_and_no_refresh_token(db: &TestDatabase) {
         ("Bearer", 600, "api:read")
     );
     assert!(response.refresh_token.is_none() && response.id_token.is_none());
-    let hash = SecretHash::of(&response.access_token);
+    let hash = world.hasher().hash(&response.access_token);
     let record = world.store.read(|repo| repo.find_token_by_access_token(&hash)).unwrap().unwrap();
     assert_eq!(record.audience, vec!["service".to_owned()]);
     assert!(record.username.is_none() && record.access_token_is_active(world.now()));

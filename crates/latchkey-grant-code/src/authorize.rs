@@ -214,7 +214,7 @@ mod tests {
     fn session(signed_in_ago: Option<i64>) -> Session {
         let at = |ago: i64| Timestamp::from_unix_seconds(NOW - ago);
         Session {
-            id_hash: SecretHash::of("s"),
+            id_hash: latchkey_store::testing::test_hasher().hash("s"),
             username: signed_in_ago.map(|_| Username::parse("alice").unwrap()),
             auth_time: signed_in_ago.map(at),
             auth_methods: vec![AuthMethod::Password],

@@ -22,7 +22,7 @@ pub fn issue_code(
 ) -> Result<PlainSecret, StoreError> {
     settle(record, username, auth_time, methods);
     let code = PlainSecret::generate(SecretKind::AuthorizationCode, rng);
-    record.code_hash = Some(code.hash());
+    record.code_hash = Some(code.hash(repo.hasher()?));
     record.code_expires = Some(now.plus_seconds(CODE_LIFETIME_SECONDS));
     repo.update_token(record)?;
     Ok(code)

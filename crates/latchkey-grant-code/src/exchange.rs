@@ -6,7 +6,7 @@
 use crate::authorize::redirect_uri_presented;
 use crate::pkce;
 use latchkey_core::keys::Keyring;
-use latchkey_core::tokens::{finish, mint, wants_refresh_token, TokenResponse};
+use latchkey_core::tokens::{finish, mint, wants_refresh_token, TokenKeys, TokenResponse};
 use latchkey_core::{Form, OAuthError, Outcome};
 use latchkey_model::{Client, GrantType, PlainSecret, Timestamp, TokenRecord};
 use latchkey_store::{Consumed, Repo};
@@ -42,7 +42,7 @@ pub fn exchange(
     if !client.allows_grant(GrantType::AuthorizationCode) {
         return Err(OAuthError::unauthorized_client("client may not use this grant").into());
     }
-    let hash = request.code.hash();
+    let hash = request.code.hash(repo.hasher()?);
     // Refusals that need no redemption come first, so that presenting them cannot spend the code for the
     // client it was issued to.
     if let Some(record) = repo.find_token_by_code(&hash)? {
@@ -76,9 +76,17 @@ pub fn exchange(
         _ => return Err(OAuthError::invalid_grant("the user no longer exists or is disabled").into()),
     };
     let with_refresh = wants_refresh_token(client, &record);
-    let minted = mint(&mut record, client, with_refresh, now, rng);
+    let minted = mint(&mut record, client, with_refresh, repo.hasher()?, now, rng);
     let nonce = record.nonce.clone();
-    let response = finish(&mut record, client, Some(&user), minted, nonce.as_deref(), keyring, now)?;
+    let response = finish(
+        &mut record,
+        client,
+        Some(&user),
+        minted,
+        nonce.as_deref(),
+        TokenKeys { signing: keyring, hashing: repo.hasher()? },
+        now,
+    )?;
     repo.update_token(&record)?;
     Ok(response)
 }

@@ -7,7 +7,7 @@ use latchkey_core::{ErrorCode, Failure, Form};
 use latchkey_grant_code::authorize::{self, Next};
 use latchkey_grant_code::exchange::{exchange, CodeExchange};
 use latchkey_grant_code::request::{client_id, validate};
-use latchkey_model::{Client, PlainSecret, ResponseType, SecretHash};
+use latchkey_model::{Client, PlainSecret, ResponseType};
 use latchkey_store::testing::TestDatabase;
 
 latchkey_store::on_both_backends!(
@@ -160,7 +160,7 @@ fn a_replayed_code_revokes_what_it_issued(db: &TestDatabase) {
         redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(PKCE_VERIFIER)),
         Err(ErrorCode::InvalidGrant)
     );
-    let access = SecretHash::of(tokens["access_token"].as_str().unwrap());
+    let access = setup.world.hasher().hash(tokens["access_token"].as_str().unwrap());
     let record = setup.world.store.read(|repo| repo.find_token_by_access_token(&access)).unwrap().unwrap();
     assert!(record.is_revoked(), "the replay revoked the tokens of the first redemption");
 }

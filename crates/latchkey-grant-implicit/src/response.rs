@@ -5,7 +5,7 @@ use latchkey_core::id_token::{issue_id_token, IdTokenContent};
 use latchkey_core::keys::Keyring;
 use latchkey_core::tokens::{mint, BEARER};
 use latchkey_core::{OAuthError, Outcome};
-use latchkey_model::{Client, ResponseType, SecretHash, Timestamp, TokenRecord, User};
+use latchkey_model::{Client, ResponseType, Timestamp, TokenRecord, User};
 use latchkey_store::Repo;
 use rand::{CryptoRng, RngCore};
 
@@ -26,7 +26,7 @@ pub fn issue(
     };
     let mut params = Vec::new();
     let access_token = if response_type.issues_access_token() {
-        let minted = mint(record, client, false, now, rng);
+        let minted = mint(record, client, false, repo.hasher()?, now, rng);
         params.push(("access_token", minted.access_token.expose().to_owned()));
         params.push(("token_type", BEARER.to_owned()));
         params.push(("expires_in", client.access_token_ttl_seconds.to_string()));
@@ -55,7 +55,7 @@ pub fn issue(
             alg: client.id_token_signing_alg,
         };
         let id_token = issue_id_token(keyring, &content)?;
-        record.id_token_hash = Some(SecretHash::of(&id_token));
+        record.id_token_hash = Some(repo.hasher()?.hash(&id_token));
         params.push(("id_token", id_token));
     }
     repo.update_token(record)?;

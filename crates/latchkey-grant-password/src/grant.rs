@@ -3,7 +3,7 @@
 use crate::PasswordRequest;
 use latchkey_core::keys::Keyring;
 use latchkey_core::throttle::{self, Attempt, LoginSource};
-use latchkey_core::tokens::{finish, mint, wants_refresh_token, TokenResponse};
+use latchkey_core::tokens::{finish, mint, wants_refresh_token, TokenKeys, TokenResponse};
 use latchkey_core::{OAuthError, Outcome};
 use latchkey_model::{AuthMethod, Client, GrantType, RecordId, Scope, Timestamp, TokenRecord, User};
 use latchkey_store::Repo;
@@ -101,8 +101,16 @@ pub fn issue(
     record.auth_time = Some(now);
     record.set_auth_methods(&[AuthMethod::Password]);
     let with_refresh = wants_refresh_token(&client, &record);
-    let minted = mint(&mut record, &client, with_refresh, now, rng);
-    let response = finish(&mut record, &client, Some(&user), minted, None, keyring, now)?;
+    let minted = mint(&mut record, &client, with_refresh, repo.hasher()?, now, rng);
+    let response = finish(
+        &mut record,
+        &client,
+        Some(&user),
+        minted,
+        None,
+        TokenKeys { signing: keyring, hashing: repo.hasher()? },
+        now,
+    )?;
     repo.insert_token(&record)?;
     Ok(response)
 }

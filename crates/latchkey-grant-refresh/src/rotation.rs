@@ -5,7 +5,7 @@
 
 use crate::RefreshRequest;
 use latchkey_core::keys::Keyring;
-use latchkey_core::tokens::{finish, mint, TokenResponse};
+use latchkey_core::tokens::{finish, mint, TokenKeys, TokenResponse};
 use latchkey_core::{OAuthError, Outcome};
 use latchkey_model::{Client, GrantType, RecordId, Scope, Stage, Timestamp, TokenRecord};
 use latchkey_store::{Consumed, Repo};
@@ -39,7 +39,7 @@ pub fn refresh(
     if !client.allows_grant(GrantType::RefreshToken) {
         return Err(OAuthError::unauthorized_client("client may not use refresh tokens").into());
     }
-    let presented = request.refresh_token.hash();
+    let presented = request.refresh_token.hash(repo.hasher()?);
     let Some(current) = repo.find_token_by_refresh_token(&presented)? else {
         return Err(OAuthError::invalid_grant("unknown refresh token").into());
     };
@@ -77,11 +77,19 @@ pub fn refresh(
     };
     let mut next = continuation(&old, now, rng);
     next.narrow_scope(&granted, scope);
-    let minted = mint(&mut next, client, true, now, rng);
+    let minted = mint(&mut next, client, true, repo.hasher()?, now, rng);
     // A refresh token's lifetime counts from the grant, not from each rotation (RFC 9700 §4.14.2).
     next.refresh_token_expires = old.refresh_token_expires;
     // No nonce on refresh: it belongs to the authentication, not to later tokens (OpenID Connect Core §12.2).
-    let response = finish(&mut next, client, user.as_ref(), minted, None, keyring, now)?;
+    let response = finish(
+        &mut next,
+        client,
+        user.as_ref(),
+        minted,
+        None,
+        TokenKeys { signing: keyring, hashing: repo.hasher()? },
+        now,
+    )?;
     repo.insert_token(&next)?;
     Ok(response)
 }

@@ -6,7 +6,7 @@ use latchkey_core::testing::{confidential, World};
 use latchkey_core::tokens::TokenResponse;
 use latchkey_core::{ErrorCode, Failure};
 use latchkey_grant_refresh::{refresh, RefreshRequest};
-use latchkey_model::{Client, PlainSecret, Scope, SecretHash};
+use latchkey_model::{Client, PlainSecret, Scope};
 use latchkey_store::testing::TestDatabase;
 use latchkey_store::{ClientChanges, UserChanges};
 
@@ -61,7 +61,7 @@ fn refresh_token(response: &TokenResponse) -> PlainSecret {
 }
 
 fn access_is_live(world: &World, access_token: &str) -> bool {
-    let hash = SecretHash::of(access_token);
+    let hash = world.hasher().hash(access_token);
     let record = world.store.read(|repo| repo.find_token_by_access_token(&hash)).unwrap().unwrap();
     record.access_token_is_active(world.now())
 }

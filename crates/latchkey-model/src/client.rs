@@ -171,7 +171,7 @@ mod tests {
         Client {
             id: ClientId::parse("app").unwrap(),
             name: "App".into(),
-            credentials: ClientCredentials::Secret(SecretHash::of("s")),
+            credentials: ClientCredentials::Secret(crate::SecretHasher::new(&[0; 32]).hash("s")),
             redirect_uris: vec![RedirectUri::parse("https://app.example.com/cb").unwrap()],
             grant_types: [GrantType::AuthorizationCode, GrantType::RefreshToken].into(),
             scope: Scope::parse("openid profile").unwrap(),

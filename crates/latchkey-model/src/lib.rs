@@ -21,7 +21,10 @@ pub use ids::{ClientId, IdError, RecordId, Username};
 pub use page::{Cursor, Page, PageRequest, MAX_PAGE_SIZE};
 pub use redirect_uri::{RedirectUri, RedirectUriError};
 pub use scope::{Scope, ScopeError};
-pub use secret::{PlainSecret, SecretHash, SecretHashError, SecretKind};
+pub use secret::{
+    PlainSecret, SecretDigest, SecretHash, SecretHashError, SecretHasher, SecretKind, UnkeyedHash,
+    HASH_KEY_BYTES,
+};
 pub use session::{Consent, Session, SigningKeyRecord};
 pub use time::Timestamp;
 pub use token::{GrantType, GrantTypeError, Stage, StageError, TokenKind, TokenRecord};

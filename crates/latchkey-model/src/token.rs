@@ -344,9 +344,9 @@ mod tests {
             now,
         );
         assert!(!record.in_force(now), "nothing issued yet");
-        record.access_token_hash = Some(SecretHash::of("at"));
+        record.access_token_hash = Some(crate::SecretHasher::new(&[0; 32]).hash("at"));
         record.access_token_expires = Some(now.plus_seconds(60));
-        record.refresh_token_hash = Some(SecretHash::of("rt"));
+        record.refresh_token_hash = Some(crate::SecretHasher::new(&[0; 32]).hash("rt"));
         record.refresh_token_expires = Some(now.plus_seconds(120));
         assert!(record.in_force(now.plus_seconds(59)) && record.access_token_is_active(now.plus_seconds(59)));
         assert!(!record.access_token_is_active(now.plus_seconds(60)));
@@ -459,7 +459,7 @@ mod tests {
             now,
         );
         assert!(!record.access_token_is_active(now), "nothing issued yet");
-        record.access_token_hash = Some(SecretHash::of("t"));
+        record.access_token_hash = Some(crate::SecretHasher::new(&[0; 32]).hash("t"));
         record.access_token_expires = Some(now.plus_seconds(60));
         assert!(record.access_token_is_active(now));
         assert!(!record.access_token_is_active(now.plus_seconds(60)));

@@ -7,6 +7,7 @@ use crate::{middleware, routes};
 use actix_web::dev::ServerHandle;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpResponse, HttpServer};
+use latchkey_core::keys::KeyError;
 use latchkey_core::{Clock, Issuer, SystemClock};
 use latchkey_endpoints::operations::demo::{self, Seeded, DEMO_CLIENT, DEMO_REDIRECT_URI, DEMO_USER};
 use latchkey_endpoints::{background, ApiError, Context, SigningKeys};
@@ -43,7 +44,7 @@ pub enum StartError {
     Bind { bind: String, source: std::io::Error },
     #[error("cannot write to standard output: {0}")]
     Output(std::io::Error),
-    #[error("signing keys: {0}")]
+    #[error("keys: {0}")]
     Keys(String),
 }
 
@@ -119,12 +120,26 @@ pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
         Some(issuer) => issuer.clone(),
         None => Issuer::parse(&format!("http://{addr}")).map_err(ConfigError)?,
     };
+    let kek = config.key_encryption_key(&issuer)?;
+    if config.key_encryption_key.is_none() {
+        tracing::warn!("no key_encryption_key set: signing keys and the hash key are protected only by the public development key");
+    }
+    let (unlocking, sealing, now) = (store.clone(), kek.clone(), clock.now());
+    let unlocked = tokio::task::spawn_blocking(move || {
+        latchkey_core::hash_key::unlock(&unlocking, &sealing, now, &mut rand::rngs::OsRng)
+    })
+    .await
+    .map_err(|e| StartError::Keys(e.to_string()))?;
+    unlocked.map_err(|e| match e {
+        KeyError::Store(source) => StartError::Store { url: config.database_url.to_string(), source },
+        other => StartError::Keys(other.to_string()),
+    })?;
     if config.demo {
         let (seeding, at, now) = (store.clone(), issuer.clone(), clock.now());
         let seeded = blocking(config, move || demo::seed(&seeding, &at, now, &mut rand::rngs::OsRng)).await?;
         print_demo(&seeded, &mut std::io::stdout().lock()).map_err(StartError::Output)?;
     }
-    let keys = SigningKeys::new(config.key_encryption_key(&issuer)?);
+    let keys = SigningKeys::new(kek);
     let limits = latchkey_endpoints::RateLimits::new(
         config.rate_limit_client,
         config.rate_limit_address,

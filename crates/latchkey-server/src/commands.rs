@@ -6,12 +6,13 @@ use crate::cli::{
     UserCommand, Username,
 };
 use crate::config::Config;
+use latchkey_core::keys::KeyError;
 use latchkey_core::personal::Origin;
 use latchkey_core::{Clock, SystemClock};
 use latchkey_endpoints::operations::{self, clients, tokens, users};
 use latchkey_endpoints::views::{self, Listing, Row};
 use latchkey_endpoints::{ApiError, Context, SigningKeys};
-use latchkey_model::PageRequest;
+use latchkey_model::{PageRequest, SecretHasher};
 use latchkey_store::{Store, StoreError};
 use std::io::{BufRead, Write};
 use std::sync::Arc;
@@ -42,10 +43,18 @@ fn refused(what: &str) -> impl FnOnce(ApiError) -> CommandError + '_ {
     }
 }
 
-/// The context of one command: the store opened (and migrated), the clock of the machine.
+/// The context of one command: the store opened (and migrated) with its hash key unsealed, the clock of
+/// the machine.
 fn context(config: &Config, keys: SigningKeys) -> Result<Context, CommandError> {
-    let store = Store::open(&config.database_url, &config.store_options())?;
     let issuer = config.issuer_or_bind().map_err(invalid)?;
+    let kek = config.key_encryption_key(&issuer).map_err(invalid)?;
+    let store = Store::open(&config.database_url, &config.store_options())?;
+    latchkey_core::hash_key::unlock(&store, &kek, SystemClock.now(), &mut rand::rngs::OsRng).map_err(
+        |e| match e {
+            KeyError::Store(error) => CommandError::Store(error),
+            other => invalid(other),
+        },
+    )?;
     Ok(Context::new(store, issuer, Arc::new(SystemClock), keys))
 }
 
@@ -111,8 +120,10 @@ async fn execute(
             let kek =
                 config.key_encryption_key(&config.issuer_or_bind().map_err(invalid)?).map_err(invalid)?;
             let ctx = context(config, SigningKeys::new(kek))?;
-            let rewritten = operations::reencrypt_keys(&ctx).await.map_err(refused("key"))?;
-            Ok(writeln!(out, "{rewritten} signing key(s) re-encrypted with the current key-encryption key")?)
+            let (rewritten, hash_key) = operations::reencrypt_keys(&ctx).await.map_err(refused("key"))?;
+            writeln!(out, "{rewritten} signing key(s) re-encrypted with the current key-encryption key")?;
+            let hash_key = if hash_key { "re-encrypted" } else { "already encrypted with it" };
+            Ok(writeln!(out, "the hash key: {hash_key}")?)
         }
         Command::Keys(KeysCommand::Rotate { .. }) => {
             let kek =
@@ -260,10 +271,15 @@ async fn client_add(args: ClientAddArgs, config: &Config, out: &mut impl Write) 
         refresh_token_ttl: args.refresh_token_ttl,
         id_token_alg: Some(args.id_token_alg),
     };
-    // Checked before the database is touched: bad input leaves nothing behind, not even a new file.
-    let (client, secret) = clients::prepare_client(body, SystemClock.now()).map_err(refused("client"))?;
+    // Checked before the database is touched: bad input leaves nothing behind, not even a new file. The
+    // key a secret is hashed with is kept in the database, so once it is open the client is made again.
+    let unstored = SecretHasher::new(&rand::random());
+    clients::prepare_client(body.clone(), &unstored, SystemClock.now()).map_err(refused("client"))?;
+    let ctx = plain(config)?;
+    let (client, secret) =
+        clients::prepare_client(body, ctx.store.hasher()?, SystemClock.now()).map_err(refused("client"))?;
     let (what, kind) = (format!("client {}", client.id), client.kind().as_str());
-    let created = clients::create_client(&plain(config)?, client, secret).await.map_err(refused(&what))?;
+    let created = clients::create_client(&ctx, client, secret).await.map_err(refused(&what))?;
     writeln!(out, "{what} registered ({kind})")?;
     if let Some(secret) = &created.client_secret {
         writeln!(out, "client_secret: {}", secret.expose())?;

@@ -7,7 +7,7 @@ use crate::client_address::{ForwardedHeader, TrustedProxies};
 use latchkey_core::keys::KeyEncryptionKey;
 use latchkey_core::rate_limit::Rate;
 use latchkey_core::Issuer;
-use latchkey_model::SecretHash;
+use latchkey_model::SecretDigest;
 use latchkey_store::{DatabaseUrl, StoreOptions};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -115,7 +115,7 @@ impl Setting for LogFormat {
 /// The admin API's credential. Kept only as its SHA-256, compared in constant time; at least 32 characters,
 /// so that a fast hash is safe. `Debug` shows nothing of it.
 #[derive(Clone)]
-pub struct AdminToken(SecretHash);
+pub struct AdminToken(SecretDigest);
 
 impl AdminToken {
     pub const MIN_LENGTH: usize = 32;
@@ -132,7 +132,7 @@ impl Setting for AdminToken {
         {
             return Err(format!("must be at least {} characters without spaces", Self::MIN_LENGTH));
         }
-        Ok(Self(SecretHash::of(text)))
+        Ok(Self(SecretDigest::of(text)))
     }
 }
 
@@ -339,8 +339,8 @@ impl Config {
         }
     }
 
-    /// Production is any deployment with an https issuer: there, signing keys must be encrypted with a key
-    /// of the operator's, never the built-in development key.
+    /// Production is any deployment with an https issuer: there, signing keys and the hash key must be
+    /// sealed with a key of the operator's, never the built-in development key (which `serve` warns of).
     pub fn key_encryption_key(&self, issuer: &Issuer) -> Result<KeyEncryptionKey, ConfigError> {
         match &self.key_encryption_key {
             Some(key) => Ok(key.clone()),
@@ -349,10 +349,7 @@ impl Config {
                  make one with `latchkey keys new-encryption-key`"
                     .to_owned(),
             )),
-            None => {
-                tracing::warn!("no key_encryption_key set: signing keys are protected only by the public development key");
-                Ok(KeyEncryptionKey::insecure_development_key())
-            }
+            None => Ok(KeyEncryptionKey::insecure_development_key()),
         }
     }
 }

@@ -196,7 +196,7 @@ fn users_are_added_and_listed(db: &TestDatabase) {
     .status
     .success());
 
-    let store = db.open().unwrap();
+    let store = latchkey_core::testing::open_like_a_server(db);
     let alice = store.read(|repo| repo.find_user(&Username::parse("alice").unwrap())).unwrap().unwrap();
     assert!(
         latchkey_core::password::verify_password(Some(&alice.password_hash), "through the looking glass"),
@@ -249,7 +249,7 @@ fn revoke_user_prints_the_count(db: &TestDatabase) {
         .status
         .success());
     }
-    let store = db.open().unwrap();
+    let store = latchkey_core::testing::open_like_a_server(db);
     let mut rng = rand::thread_rng();
     for (owner, count) in [("alice", 3), ("bob", 2)] {
         for _ in 0..count {
@@ -283,7 +283,7 @@ fn revoke_client_prints_the_count_and_spares_other_clients(db: &TestDatabase) {
         .status
         .success());
     }
-    let store = db.open().unwrap();
+    let store = latchkey_core::testing::open_like_a_server(db);
     let mut rng = rand::thread_rng();
     for (client, count) in [("app", 4), ("other", 1)] {
         for _ in 0..count {
@@ -335,8 +335,8 @@ fn tokens_are_created_listed_and_revoked(db: &TestDatabase) {
     }
 
     // Stored only as a hash, found by it.
-    let store = db.open().unwrap();
-    let hash = latchkey_model::SecretHash::of(&secret);
+    let store = latchkey_core::testing::open_like_a_server(db);
+    let hash = store.hasher().unwrap().hash(&secret);
     let record = store.read(move |repo| repo.find_token_by_access_token(&hash)).unwrap().unwrap();
     assert_eq!(record.username.as_ref().map(|u| u.as_str()), Some("alice"));
 
@@ -409,6 +409,9 @@ fn keys_rotate_keeps_old_keys_published(db: &TestDatabase) {
     let both = format!("{other_kek},{kek}");
     let rewritten = reencrypt(&both);
     assert!(stdout(&rewritten).starts_with("9 signing key(s) re-encrypted"), "{}", stderr(&rewritten));
+    assert!(stdout(&rewritten).contains("the hash key: re-encrypted"), "{}", stdout(&rewritten));
+    let again = stdout(&reencrypt(&both));
+    assert!(again.starts_with("0 signing key(s)") && again.contains("the hash key: already"), "{again}");
     let fourth = kids_of(&rotate(Some(other_kek)));
     assert_eq!(fourth.len(), 12, "the new key alone reads every key: {fourth:?}");
     assert_fails_in_one_line(&rotate(Some(&kek)), "cannot be decrypted");

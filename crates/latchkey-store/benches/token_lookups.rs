@@ -31,10 +31,13 @@ fn record(rng: &mut impl Rng, n: u64) -> (TokenRecord, Issued) {
         now,
     );
     let issued = Issued {
-        code: PlainSecret::generate(SecretKind::AuthorizationCode, &mut rand::rngs::OsRng).hash(),
-        access: PlainSecret::generate(SecretKind::AccessToken, &mut rand::rngs::OsRng).hash(),
-        refresh: PlainSecret::generate(SecretKind::RefreshToken, &mut rand::rngs::OsRng).hash(),
-        id_token: SecretHash::of(&format!("id-{n}-{}", rng.gen::<u64>())),
+        code: PlainSecret::generate(SecretKind::AuthorizationCode, &mut rand::rngs::OsRng)
+            .hash(&latchkey_store::testing::test_hasher()),
+        access: PlainSecret::generate(SecretKind::AccessToken, &mut rand::rngs::OsRng)
+            .hash(&latchkey_store::testing::test_hasher()),
+        refresh: PlainSecret::generate(SecretKind::RefreshToken, &mut rand::rngs::OsRng)
+            .hash(&latchkey_store::testing::test_hasher()),
+        id_token: latchkey_store::testing::test_hasher().hash(&format!("id-{n}-{}", rng.gen::<u64>())),
     };
     record.code_hash = Some(issued.code);
     record.access_token_hash = Some(issued.access);

@@ -22,11 +22,12 @@ use crate::file_identity::WriterLock;
 use crate::pool::Pool;
 use crate::{Repo, StoreError};
 use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
+use latchkey_model::SecretHasher;
 use parking_lot::FairMutex;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// The most pieces one transaction takes: enough to amortise a commit over a full queue, few enough that a
@@ -131,12 +132,13 @@ impl GroupCommit {
     pub(crate) fn start(
         pool: Pool,
         clients: Arc<ClientCache>,
+        hasher: Arc<OnceLock<SecretHasher>>,
         writers: Arc<FairMutex<WriterLock>>,
         busy_timeout: Duration,
     ) -> Result<Self, StoreError> {
         let (queue, waiting) = mpsc::channel();
         let counts = Arc::new(Counts::default());
-        let writer = Writer { pool, clients, writers, busy_timeout, waiting, counts: counts.clone() };
+        let writer = Writer { pool, clients, hasher, writers, busy_timeout, waiting, counts: counts.clone() };
         std::thread::Builder::new()
             .name("latchkey-writer".into())
             .spawn(move || writer.run())
@@ -193,6 +195,7 @@ impl GroupCommit {
 struct Writer {
     pool: Pool,
     clients: Arc<ClientCache>,
+    hasher: Arc<OnceLock<SecretHasher>>,
     writers: Arc<FairMutex<WriterLock>>,
     busy_timeout: Duration,
     waiting: mpsc::Receiver<Box<dyn Piece>>,
@@ -228,7 +231,7 @@ impl Writer {
         let mut conn = self.pool.get()?;
         let conn: &mut AnyConnection = &mut conn;
         begin_write(conn)?;
-        match run_all(conn, &self.clients, batch) {
+        match run_all(conn, &self.clients, &self.hasher, batch) {
             Ok(kept) => close(conn, kept),
             Err(error) => {
                 let _ = close(conn, false);
@@ -243,11 +246,12 @@ impl Writer {
 fn run_all(
     conn: &mut AnyConnection,
     clients: &ClientCache,
+    hasher: &OnceLock<SecretHasher>,
     batch: &mut [Box<dyn Piece>],
 ) -> Result<bool, StoreError> {
     let outer = depth(conn)?;
     if let [only] = batch {
-        return match only.run(&mut Repo { conn, clients }) {
+        return match only.run(&mut Repo { conn, clients, hasher }) {
             Ran::Kept => Ok(true),
             Ran::Undone => {
                 // A panic inside a nested savepoint leaves it open; close it, so that the rollback the
@@ -261,7 +265,7 @@ fn run_all(
     let mut kept = false;
     for piece in batch.iter_mut() {
         Manager::begin_transaction(conn).map_err(storage_failure)?;
-        match piece.run(&mut Repo { conn, clients }) {
+        match piece.run(&mut Repo { conn, clients, hasher }) {
             Ran::Kept => {
                 // A piece that panicked inside a nested savepoint may leave it open; a kept piece has closed
                 // its own, so this releases exactly the one opened above.

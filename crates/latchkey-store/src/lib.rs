@@ -33,9 +33,10 @@ use connection::AnyConnection;
 use diesel::connection::AnsiTransactionManager;
 use group_commit::GroupCommit;
 pub use group_commit::WriteBatches;
+use latchkey_model::SecretHasher;
 use parking_lot::FairMutex;
 use pool::{Manager, Pool};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 #[derive(Clone, Copy)]
@@ -90,6 +91,9 @@ pub struct Store {
     /// SQLite's asynchronous writes, committed in groups by one writer thread (see [`group_commit`]).
     group_commit: Option<Arc<GroupCommit>>,
     clients: Arc<ClientCache>,
+    /// The key of the secret hashes stored here, given once the server has unsealed it (see
+    /// [`Store::set_hasher`]).
+    hasher: Arc<OnceLock<SecretHasher>>,
     /// PostgreSQL's writes behind still running.
     behind: Arc<InFlight>,
     /// Held by every clone; the checkpoint thread stops when the last one is gone.
@@ -185,10 +189,12 @@ impl Store {
         };
         let sqlite_writers = Arc::new(FairMutex::new(file_identity::WriterLock { file }));
         let clients = Arc::new(ClientCache::default());
+        let hasher = Arc::new(OnceLock::new());
         let group_commit = match backend {
             Backend::Sqlite => Some(Arc::new(GroupCommit::start(
                 pool.clone(),
                 clients.clone(),
+                hasher.clone(),
                 sqlite_writers.clone(),
                 options.sqlite_busy_timeout,
             )?)),
@@ -207,11 +213,29 @@ impl Store {
             sqlite_busy_timeout,
             group_commit,
             clients,
+            hasher,
             behind,
             _alive: alive,
             reads_inline: file,
             readiness: Arc::default(),
         })
+    }
+
+    /// Gives the store the key its secret hashes are made with (unsealed from the database by the caller,
+    /// which holds the key-encryption key). Until then every [`Repo::hasher`] is refused. A store is given
+    /// one key for its life: a second, different one is refused.
+    pub fn set_hasher(&self, hasher: SecretHasher) -> Result<(), StoreError> {
+        let given = self.hasher.get_or_init(|| hasher.clone());
+        if given.hash("") == hasher.hash("") {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict("this store already has another hash key".into()))
+        }
+    }
+
+    /// The key of the secret hashes, once given (see [`Store::set_hasher`]).
+    pub fn hasher(&self) -> Result<&SecretHasher, StoreError> {
+        repo::given_hasher(&self.hasher)
     }
 
     /// Applies pending migrations; returns how many were applied.
@@ -268,7 +292,7 @@ impl Store {
                 "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
             )?,
         }
-        match work(&mut Repo { conn, clients: &self.clients }) {
+        match work(&mut Repo { conn, clients: &self.clients, hasher: &self.hasher }) {
             Ok(value) => group_commit::close(conn, true).map(|()| value),
             Err(error) => {
                 let _ = group_commit::close(conn, false);

@@ -135,6 +135,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    hash_keys (name) {
+        name -> Text,
+        sealed -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     clients,
     users,
@@ -145,5 +153,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     known_sign_ins,
     client_assertions,
-    change_versions
+    change_versions,
+    hash_keys
 );

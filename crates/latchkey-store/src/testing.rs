@@ -326,6 +326,11 @@ impl Drop for PrivateCluster {
     }
 }
 
+/// A fixed hash key for tests that make hashes of their own, outside any server.
+pub fn test_hasher() -> latchkey_model::SecretHasher {
+    latchkey_model::SecretHasher::new(&[0x5a; latchkey_model::HASH_KEY_BYTES])
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -22,7 +22,8 @@ fn now() -> Timestamp {
 
 fn token() -> (TokenRecord, SecretHash) {
     let mut rng = rand::thread_rng();
-    let hash = PlainSecret::generate(SecretKind::AccessToken, &mut rng).hash();
+    let hash = PlainSecret::generate(SecretKind::AccessToken, &mut rng)
+        .hash(&latchkey_store::testing::test_hasher());
     let mut record = TokenRecord::new(
         RecordId::generate(&mut rng),
         ClientId::parse("app").unwrap(),

@@ -45,7 +45,9 @@ fn client(id: &str) -> Client {
     Client {
         id: ClientId::parse(id).unwrap(),
         name: format!("Client {id}"),
-        credentials: ClientCredentials::Secret(SecretHash::of(&format!("{id}-secret"))),
+        credentials: ClientCredentials::Secret(
+            latchkey_store::testing::test_hasher().hash(&format!("{id}-secret")),
+        ),
         redirect_uris: vec![
             RedirectUri::parse("https://app.example.com/cb").unwrap(),
             RedirectUri::parse("http://127.0.0.1/cb?x=1").unwrap(),
@@ -80,7 +82,7 @@ fn user(name: &str) -> User {
 }
 
 fn secret(kind: SecretKind) -> SecretHash {
-    PlainSecret::generate(kind, &mut rand::thread_rng()).hash()
+    PlainSecret::generate(kind, &mut rand::thread_rng()).hash(&latchkey_store::testing::test_hasher())
 }
 
 /// A record with every field set to a distinctive value.
@@ -101,7 +103,8 @@ fn full_record(client_id: &str, username: Option<&str>, created: Timestamp) -> T
     record.access_token_expires = Some(created.plus_seconds(3600));
     record.refresh_token_hash = Some(secret(SecretKind::RefreshToken));
     record.refresh_token_expires = Some(created.plus_seconds(86_400));
-    record.id_token_hash = Some(SecretHash::of(&format!("id-token-{}", record.id)));
+    record.id_token_hash =
+        Some(latchkey_store::testing::test_hasher().hash(&format!("id-token-{}", record.id)));
     record.username = username.map(|u| Username::parse(u).unwrap());
     record.audience = vec![client_id.to_owned(), "https://api.example.com".to_owned()];
     record.scope = Scope::parse("openid profile offline_access").unwrap();
@@ -191,7 +194,7 @@ fn each_indexed_lookup_finds_its_record(db: &TestDatabase) {
     for record in found {
         assert_eq!(record.as_ref().map(|r| &r.id), Some(&target.id));
     }
-    let unknown = SecretHash::of("never issued");
+    let unknown = latchkey_store::testing::test_hasher().hash("never issued");
     let missing = store
         .read(|repo| {
             Ok([
@@ -414,7 +417,7 @@ fn clients_and_users_crud(db: &TestDatabase) {
         Some("Renamed".to_owned())
     );
     // Only a client with a secret has one to replace; the rest of the row is left as it was.
-    let new_secret = SecretHash::of("new secret");
+    let new_secret = latchkey_store::testing::test_hasher().hash("new secret");
     assert!(!store.write(|repo| repo.replace_client_secret(&spa, &new_secret, at(6))).unwrap());
     let api = ClientId::parse("api").unwrap();
     assert!(store.write(|repo| repo.replace_client_secret(&api, &new_secret, at(6))).unwrap());
@@ -558,7 +561,7 @@ fn a_client_changed_by_another_server_is_seen_at_once(db: &TestDatabase) {
     assert!(original.is_some());
     assert_eq!(credentials_of(&here, "app"), original, "a second look-up, from the cache, is the same");
 
-    let rotated = SecretHash::of("rotated-secret");
+    let rotated = latchkey_store::testing::test_hasher().hash("rotated-secret");
     let changed = there.write(|repo| repo.replace_client_secret(&id, &rotated, at(5))).unwrap();
     assert!(changed);
     assert_eq!(credentials_of(&here, "app"), Some(ClientCredentials::Secret(rotated)));
@@ -581,12 +584,16 @@ fn a_client_cached_from_a_rolled_back_change_is_never_used(db: &TestDatabase) {
     let (here, there) = (seeded(db), db.open().unwrap());
     let id = ClientId::parse("app").unwrap();
     let rolled_back = here.write(|repo| {
-        repo.replace_client_secret(&id, &SecretHash::of("never-committed"), at(5))?;
+        repo.replace_client_secret(
+            &id,
+            &latchkey_store::testing::test_hasher().hash("never-committed"),
+            at(5),
+        )?;
         assert!(repo.find_client(&id)?.is_some());
         Err::<(), _>(StoreError::NotFound)
     });
     assert_eq!(rolled_back, Err(StoreError::NotFound));
-    let committed = SecretHash::of("committed-elsewhere");
+    let committed = latchkey_store::testing::test_hasher().hash("committed-elsewhere");
     assert!(there.write(|repo| repo.replace_client_secret(&id, &committed, at(6))).unwrap());
     assert_eq!(credentials_of(&here, "app"), Some(ClientCredentials::Secret(committed)));
 }
@@ -658,7 +665,7 @@ mod flows {
         let first = outcomes.iter().filter(|o| matches!(o, Consumed::First(_))).count();
         let replays = outcomes.iter().filter(|o| matches!(o, Consumed::Replayed(_))).count();
         assert_eq!((first, replays), (1, 7), "exactly one redemption wins");
-        let unknown = SecretHash::of("nope");
+        let unknown = latchkey_store::testing::test_hasher().hash("nope");
         assert_eq!(store.write(move |repo| repo.redeem_code(&unknown, at(1))).unwrap(), Consumed::Unknown);
         // A revoked record's code is never redeemable, even if it was never used.
         let mut revoked = full_record("app", Some("alice"), at(0));

@@ -39,7 +39,7 @@ fn live(
     fixture: &Fixture,
     list: impl Fn(&mut latchkey_store::Repo<'_>) -> Vec<TokenRecord> + Send + 'static,
 ) -> u64 {
-    let store = fixture.app.db.open().unwrap();
+    let store = latchkey_core::testing::open_like_a_server(&fixture.app.db);
     let records = store.read(move |repo| Ok(list(repo))).unwrap();
     records.iter().filter(|record| !record.is_revoked()).count() as u64
 }

@@ -2,7 +2,7 @@
 
 use crate::on_both_backends;
 use crate::support::{Fixture, TestDatabase, APP, SERVICE, SERVICE_SECRET};
-use latchkey_model::{GrantType, SecretHash};
+use latchkey_model::GrantType;
 
 on_both_backends!(
     a_service_gets_a_token_and_no_refresh_token,
@@ -25,8 +25,8 @@ async fn a_service_gets_a_token_and_no_refresh_token(db: TestDatabase) {
     assert!(access_token.starts_with("lk_at_"));
 
     // Stored as a hash only, as a complete record of grant type C with no user.
-    let store = fixture.app.db.open().unwrap();
-    let hash = SecretHash::of(&access_token);
+    let store = latchkey_core::testing::open_like_a_server(&fixture.app.db);
+    let hash = store.hasher().unwrap().hash(&access_token);
     let record = store.read(move |repo| repo.find_token_by_access_token(&hash)).unwrap().unwrap();
     assert_eq!(record.grant_type, GrantType::ClientCredentials);
     assert_eq!(record.client_id.as_str(), "service");

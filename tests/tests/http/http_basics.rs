@@ -98,6 +98,7 @@ async fn oversized_bodies_are_refused_before_reading(db: TestDatabase) {
 
 async fn data_survives_a_restart(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
+    let store = latchkey_core::testing::open_like_a_server(&app.db);
     let (client, _) = latchkey_core::registration::register_client(
         latchkey_core::registration::NewClient {
             id: "kept".into(),
@@ -110,11 +111,11 @@ async fn data_survives_a_restart(db: TestDatabase) {
             refresh_token_ttl_seconds: None,
             id_token_signing_alg: Default::default(),
         },
+        store.hasher().unwrap(),
         latchkey_model::Timestamp::from_unix_seconds(1_800_000_000),
         &mut rand_core(),
     )
     .unwrap();
-    let store = app.db.open().unwrap();
     store.write(move |repo| repo.insert_client(&client)).unwrap();
     drop(store);
     let TestApp { server, db, .. } = app;
@@ -122,7 +123,7 @@ async fn data_survives_a_restart(db: TestDatabase) {
 
     let app = TestApp::spawn(db).await;
     assert_eq!(app.get("/readyz").await.status(), 200);
-    let store = app.db.open().unwrap();
+    let store = latchkey_core::testing::open_like_a_server(&app.db);
     let clients = store.read(|repo| repo.list_clients(&PageRequest::first(10))).unwrap();
     assert_eq!(
         clients.items.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),

@@ -1,4 +1,5 @@
-//! Introspection (RFC 7662) and revocation (RFC 7009): security checklist G53–G59.
+//! Introspection (RFC 7662) and revocation (RFC 7009): security checklist G53–G59; rows forged in the
+//! database (H63).
 
 use crate::on_both_backends;
 use crate::support::{tokens_for, Fixture, TestDatabase, APP, OTHER, SERVICE, START};
@@ -11,6 +12,7 @@ on_both_backends!(
     revoking_a_refresh_token_ends_its_grant,
     revocation_leaves_other_clients_tokens_alone,
     storage_failure_never_revokes_or_issues_quietly,
+    rows_written_into_the_database_without_the_hash_key_let_no_one_in,
 );
 
 async fn introspect(fixture: &Fixture, client: (&str, &str), form: &[(&str, &str)]) -> String {
@@ -231,4 +233,60 @@ async fn storage_failure_never_revokes_or_issues_quietly(db: TestDatabase) {
         )
         .await;
     assert_eq!(refresh.status(), 200, "the failed refresh did not spend the token");
+}
+
+/// Someone who can write to the database but holds no key-encryption key stores a token, a refresh token
+/// and a client secret of their choosing under the only hash they can compute, the plain SHA-256. None of
+/// them works against the running server (security checklist H63).
+async fn rows_written_into_the_database_without_the_hash_key_let_no_one_in(db: TestDatabase) {
+    use latchkey_model::{
+        ClientCredentials, ClientId, GrantType, RecordId, Scope, SecretHash, Stage, Username,
+    };
+    use sha2::{Digest, Sha256};
+    let fixture = Fixture::new(db).await;
+    let plain = |secret: &str| {
+        let hex: String = Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        SecretHash::from_hex(&hex).unwrap()
+    };
+    let (token, refresh, secret) = (
+        "lk_at_forged-0123456789abcdefghijklmnopqrstuvwxyzABCDE",
+        "lk_rt_forged-0123456789abcdefghijklmnopqrstuvwxyzABCDE",
+        "a-forged-client-secret-0123456789abcdefghijklmnop",
+    );
+    let now = latchkey_model::Timestamp::from_unix_seconds(START);
+    let mut record = latchkey_model::TokenRecord::new(
+        RecordId::generate(&mut rand::rngs::OsRng),
+        ClientId::parse("app").unwrap(),
+        GrantType::AuthorizationCode,
+        fixture.app.server.url(),
+        now,
+    );
+    record.username = Some(Username::parse("alice").unwrap());
+    record.scope = Scope::parse("openid profile offline_access").unwrap();
+    record.access_token_hash = Some(plain(token));
+    record.access_token_expires = Some(now.plus_seconds(3600));
+    record.refresh_token_hash = Some(plain(refresh));
+    record.stage = Stage::Complete;
+    let mut intruder = latchkey_store::testing::bare_client("intruder", now);
+    intruder.credentials = ClientCredentials::Secret(plain(secret));
+    intruder.grant_types = [GrantType::ClientCredentials].into();
+    intruder.scope = Scope::parse("api:read").unwrap();
+    let (keyless, seeded) = (fixture.app.db.open().unwrap(), record.clone());
+    keyless
+        .write(move |repo| {
+            repo.insert_token(&seeded)?;
+            repo.insert_client(&intruder)
+        })
+        .unwrap();
+
+    let userinfo = fixture.app.http.get(fixture.url("/userinfo")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(userinfo.status(), 401);
+    assert_eq!(introspect(&fixture, APP, &[("token", token)]).await, INACTIVE);
+    assert_eq!(introspect(&fixture, APP, &[("token", refresh)]).await, INACTIVE);
+    let refreshed = fixture.token(APP, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    assert_eq!(refreshed.status(), 400);
+    assert_eq!(refreshed.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    let issued = fixture.token(("intruder", secret), &[("grant_type", "client_credentials")]).await;
+    assert_eq!(issued.status(), 401);
+    assert_eq!(issued.json::<Value>().await.unwrap()["error"], "invalid_client");
 }

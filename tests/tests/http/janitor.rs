@@ -2,14 +2,14 @@
 
 use crate::on_both_backends;
 use crate::support::{TestApp, TestDatabase};
-use latchkey_model::{ClientId, GrantType, RecordId, SecretHash, Timestamp, TokenRecord};
+use latchkey_model::{ClientId, GrantType, RecordId, Timestamp, TokenRecord};
 use latchkey_store::StoreError;
 use std::time::{Duration, Instant};
 
 on_both_backends!(the_server_deletes_expired_tokens_in_the_background);
 
 async fn the_server_deletes_expired_tokens_in_the_background(db: TestDatabase) {
-    let store = db.open().unwrap();
+    let store = latchkey_core::testing::open_like_a_server(&db);
     let long_ago = Timestamp::from_unix_seconds(1_000_000_000);
     let record = |expires: Timestamp| {
         let mut record = TokenRecord::new(
@@ -19,7 +19,7 @@ async fn the_server_deletes_expired_tokens_in_the_background(db: TestDatabase) {
             "http://issuer.example",
             long_ago,
         );
-        record.access_token_hash = Some(SecretHash::of(&format!("at-{}", record.id)));
+        record.access_token_hash = Some(store.hasher().unwrap().hash(&format!("at-{}", record.id)));
         record.access_token_expires = Some(expires);
         record
     };

@@ -40,8 +40,8 @@ async fn an_allowed_client_gets_tokens_for_the_right_password(db: TestDatabase) 
     assert_eq!(userinfo["email"], "alice@example.com");
 
     // The record is of grant type P, for alice, authenticated now.
-    let store = fixture.app.db.open().unwrap();
-    let hash = latchkey_model::SecretHash::of(access_token);
+    let store = latchkey_core::testing::open_like_a_server(&fixture.app.db);
+    let hash = store.hasher().unwrap().hash(access_token);
     let record = store.read(move |repo| repo.find_token_by_access_token(&hash)).unwrap().unwrap();
     assert_eq!(record.grant_type, latchkey_model::GrantType::Password);
     assert_eq!(record.username.as_ref().map(|u| u.as_str()), Some("alice"));

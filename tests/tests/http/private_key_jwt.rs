@@ -49,10 +49,9 @@ async fn fixture_with_jwt_client(db: TestDatabase) -> (Fixture, Keys) {
         refresh_token_ttl_seconds: None,
         id_token_signing_alg: Default::default(),
     };
-    let (client, _) =
-        register_client(new, latchkey_model::Timestamp::from_unix_seconds(START), &mut rand::rngs::OsRng)
-            .unwrap();
-    let store = fixture.app.db.open().unwrap();
+    let store = latchkey_core::testing::open_like_a_server(&fixture.app.db);
+    let start = latchkey_model::Timestamp::from_unix_seconds(START);
+    let (client, _) = register_client(new, store.hasher().unwrap(), start, &mut rand::rngs::OsRng).unwrap();
     store.write(move |repo| repo.insert_client(&client)).unwrap();
     let keys = Keys {
         rsa: Box::new(RS256.signer_from_jwk(&rsa.to_jwk_private_key()).unwrap()),

@@ -89,7 +89,7 @@ impl Fixture {
     /// [`Fixture::new`] with settings changed by `adjust`.
     pub async fn with(db: TestDatabase, adjust: impl FnOnce(&mut Config)) -> Self {
         let clock = Arc::new(FixedClock::at(Timestamp::from_unix_seconds(START)));
-        let store = db.open().unwrap();
+        let store = latchkey_core::testing::open_like_a_server(&db);
         let now = Timestamp::from_unix_seconds(START);
         let rng = &mut rand::rngs::OsRng;
         let client = |id: &str, secret: SecretChoice, uris: &[&str]| NewClient {
@@ -136,7 +136,7 @@ impl Fixture {
             ),
         ];
         for new in clients {
-            let (client, _) = register_client(new, now, rng).unwrap();
+            let (client, _) = register_client(new, store.hasher().unwrap(), now, rng).unwrap();
             store.write(move |repo| repo.insert_client(&client)).unwrap();
         }
         for name in ["alice", "bob"] {

@@ -6,7 +6,7 @@
 
 use super::oxide_scope;
 use crate::OAuthError;
-use latchkey_model::{Client, ClientCredentials};
+use latchkey_model::{Client, ClientCredentials, SecretHasher};
 use oxide_auth::primitives::registrar::{
     BoundClient, ClientUrl, ExactUrl, PreGrant, RegisteredUrl, Registrar, RegistrarError,
 };
@@ -16,13 +16,21 @@ use std::cell::RefCell;
 
 pub struct ClientRegistrar<'c> {
     client: &'c Client,
+    /// Needed only to check a secret: without it, a client with a secret does not authenticate.
+    hasher: Option<&'c SecretHasher>,
     /// Why the last `negotiate` refused: the trait's error type cannot say which RFC error applies.
     refusal: RefCell<Option<OAuthError>>,
 }
 
 impl<'c> ClientRegistrar<'c> {
+    /// For binding and negotiating an authorization request, where nothing is authenticated.
     pub fn new(client: &'c Client) -> Self {
-        Self { client, refusal: RefCell::new(None) }
+        Self { client, hasher: None, refusal: RefCell::new(None) }
+    }
+
+    /// For authenticating the client too: its secret is compared as hashes under `hasher`.
+    pub fn authenticating(client: &'c Client, hasher: &'c SecretHasher) -> Self {
+        Self { hasher: Some(hasher), ..Self::new(client) }
     }
 
     /// The refusal the last `negotiate` recorded, if any.
@@ -93,7 +101,8 @@ impl Registrar for ClientRegistrar<'_> {
         let authenticated = match (&self.client.credentials, passphrase) {
             (ClientCredentials::Public, None) => true,
             (ClientCredentials::Secret(hash), Some(secret)) => {
-                std::str::from_utf8(secret).is_ok_and(|secret| hash.verify(secret))
+                let secret = std::str::from_utf8(secret);
+                self.hasher.zip(secret.ok()).is_some_and(|(hasher, secret)| hasher.verify(hash, secret))
             }
             // A confidential client proves itself the way it registered; a public one has nothing to prove
             // with; an assertion client is verified by `client_assertion`, never with a secret.
@@ -111,7 +120,7 @@ impl Registrar for ClientRegistrar<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use latchkey_model::{ClientId, GrantType, RedirectUri, Scope, SecretHash, SigningAlgorithm, Timestamp};
+    use latchkey_model::{ClientId, GrantType, RedirectUri, Scope, SigningAlgorithm, Timestamp};
 
     fn client(credentials: ClientCredentials) -> Client {
         Client {
@@ -182,8 +191,10 @@ mod tests {
 
     #[test]
     fn secrets_are_checked_and_public_clients_cannot_present_one() {
-        let confidential = client(ClientCredentials::Secret(SecretHash::of("s3cret")));
-        let registrar = ClientRegistrar::new(&confidential);
+        let hasher = latchkey_store::testing::test_hasher();
+        let confidential = client(ClientCredentials::Secret(hasher.hash("s3cret")));
+        assert!(ClientRegistrar::new(&confidential).check("app", Some(b"s3cret")).is_err(), "no hasher");
+        let registrar = ClientRegistrar::authenticating(&confidential, &hasher);
         assert!(registrar.check("app", Some(b"s3cret")).is_ok());
         assert!(registrar.check("app", Some(b"s3cres")).is_err());
         assert!(registrar.check("app", None).is_err());

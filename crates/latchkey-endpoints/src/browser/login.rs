@@ -64,10 +64,10 @@ pub async fn password_login(ctx: &Context, login: LoginSubmission) -> Outcome<Re
     else {
         return Ok(Answer::Notice(Notice::FormExpired).into());
     };
-    let now = ctx.now();
+    let (now, hasher) = (ctx.now(), ctx.store.hasher()?);
     let source = LoginSource {
         address: login.client_address.clone(),
-        browser: login.device.as_ref().map(PlainSecret::hash),
+        browser: login.device.as_ref().map(|device| device.hash(hasher)),
     };
     // 1. Count the attempt, atomically, before any password is checked.
     let (secret, username, request_id, counted) =
@@ -116,8 +116,10 @@ pub async fn password_login(ctx: &Context, login: LoginSubmission) -> Outcome<Re
         Some(_) => None,
         None => Some(PlainSecret::generate(SecretKind::Device, &mut rand::rngs::OsRng)),
     };
-    let source =
-        LoginSource { browser: new_device.as_ref().map(PlainSecret::hash).or(source.browser), ..source };
+    let source = LoginSource {
+        browser: new_device.as_ref().map(|device| device.hash(hasher)).or(source.browser),
+        ..source
+    };
     let (issuer, keys) = (ctx.issuer.to_string(), ctx.keys.current());
     let mut reply = tx::write_async(&ctx.store, move |repo| {
         // Checked against the hash read in step 1: a reset or a disabling since then wins.
@@ -129,7 +131,15 @@ pub async fn password_login(ctx: &Context, login: LoginSubmission) -> Outcome<Re
         throttle::succeeded(repo, &user.username, &source, now)?;
         let signed_in =
             SignedIn { username: user.username.clone(), auth_time: now, methods: vec![AuthMethod::Password] };
-        Ok(finish_login(repo, &presented.hash(), &form.request_id, signed_in, &issuer, &keys, now)?)
+        Ok(finish_login(
+            repo,
+            &presented.hash(repo.hasher()?),
+            &form.request_id,
+            signed_in,
+            &issuer,
+            &keys,
+            now,
+        )?)
     })
     .await?;
     if reply.new_session.is_some() {

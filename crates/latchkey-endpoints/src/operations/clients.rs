@@ -7,14 +7,14 @@ use crate::{supported_grants, ApiError, Context};
 use latchkey_core::registration::{register_client, NewClient, SecretChoice};
 use latchkey_core::{revoke_all, tx, OAuthError};
 use latchkey_model::{
-    Client, ClientId, GrantType, PageRequest, PlainSecret, RedirectUri, Scope, SecretKind, SigningAlgorithm,
-    Timestamp, PERSONAL_CLIENT_ID,
+    Client, ClientId, GrantType, PageRequest, PlainSecret, RedirectUri, Scope, SecretHasher, SecretKind,
+    SigningAlgorithm, Timestamp, PERSONAL_CLIENT_ID,
 };
 use latchkey_store::{ClientChanges, StoreError};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewClientBody {
     pub id: String,
@@ -56,6 +56,7 @@ fn check_grants_built_in(grants: &BTreeSet<GrantType>) -> Result<(), OAuthError>
 /// yet, so bad input leaves nothing behind.
 pub fn prepare_client(
     body: NewClientBody,
+    hasher: &SecretHasher,
     now: Timestamp,
 ) -> Result<(Client, Option<PlainSecret>), ApiError> {
     let secret = match (body.public, body.secret, body.jwks) {
@@ -77,7 +78,8 @@ pub fn prepare_client(
         refresh_token_ttl_seconds: body.refresh_token_ttl,
         id_token_signing_alg: body.id_token_alg.as_deref().map(signing_alg).transpose()?.unwrap_or_default(),
     };
-    let (client, secret) = register_client(new, now, &mut rand::rngs::OsRng).map_err(ApiError::invalid)?;
+    let (client, secret) =
+        register_client(new, hasher, now, &mut rand::rngs::OsRng).map_err(ApiError::invalid)?;
     check_grants_built_in(&client.grant_types)?;
     Ok((client, secret))
 }
@@ -183,7 +185,7 @@ pub async fn amend_client(
 pub async fn rotate_client_secret(ctx: &Context, id: &str) -> Result<ClientWithSecret, ApiError> {
     let id = registered(id)?;
     let (secret, now) = (PlainSecret::generate(SecretKind::ClientSecret, &mut rand::rngs::OsRng), ctx.now());
-    let hash = secret.hash();
+    let hash = secret.hash(ctx.store.hasher()?);
     let client = tx::write_async(&ctx.store, move |repo| {
         let replaced = repo.replace_client_secret(&id, &hash, now)?;
         let client = repo.find_client(&id)?.ok_or(StoreError::NotFound)?;

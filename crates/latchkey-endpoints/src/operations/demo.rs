@@ -56,7 +56,7 @@ pub fn seed(
     };
     let invalid = |e: latchkey_core::registration::RegistrationError| StoreError::Constraint(e.to_string());
     let user = register_user(user, now, rng).map_err(invalid)?;
-    let (client, secret) = register_client(client, now, rng).map_err(invalid)?;
+    let (client, secret) = register_client(client, store.hasher()?, now, rng).map_err(invalid)?;
     let Some(client_secret) = secret else {
         return Err(StoreError::Constraint("demo client got no secret".to_owned()));
     };

@@ -97,8 +97,9 @@ pub async fn rotate_keys(ctx: &Context) -> Result<(Vec<String>, Timestamp), ApiE
     blocking(move || keys.rotate(&store, now).map_err(ApiError::from)).await?
 }
 
-/// `latchkey keys reencrypt`: the stored signing keys encrypted with the current key-encryption key.
-pub async fn reencrypt_keys(ctx: &Context) -> Result<usize, ApiError> {
+/// `latchkey keys reencrypt`: the stored signing keys and the hash key sealed with the current
+/// key-encryption key. How many signing keys were rewritten, and whether the hash key was.
+pub async fn reencrypt_keys(ctx: &Context) -> Result<(usize, bool), ApiError> {
     let (keys, store, now) = (ctx.keys.clone(), ctx.store.clone(), ctx.now());
     blocking(move || keys.reencrypt(&store, now).map_err(ApiError::from)).await?
 }

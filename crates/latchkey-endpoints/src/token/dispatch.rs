@@ -87,8 +87,15 @@ async fn client_credentials(
     let (now, issuer) = (ctx.now(), ctx.issuer.to_string());
     let presented_basic = presented.basic.is_some();
     let client = tx::read_async(&ctx.store, move |repo| authenticate_client(repo, &presented, &auth)).await?;
-    let prepared =
-        latchkey_grant_client_credentials::prepare(&client, &asked, &issuer, now, &mut rand::rngs::OsRng)?;
+    let hasher = ctx.store.hasher()?;
+    let prepared = latchkey_grant_client_credentials::prepare(
+        &client,
+        &asked,
+        &issuer,
+        hasher,
+        now,
+        &mut rand::rngs::OsRng,
+    )?;
     let record = prepared.record;
     tx::write_async(&ctx.store, move |repo| {
         // The client as authenticated must still be the client as stored, or a secret rotated, a grant

@@ -127,8 +127,9 @@ async fn revoke_user(_: Operator, request: HttpRequest, name: web::Path<String>)
 
 async fn create_client(_: Operator, request: HttpRequest, body: web::Bytes) -> Answer {
     let ctx = &state(&request)?.ctx;
+    let hasher = ctx.store.hasher().map_err(|e| WebError::Api(e.into()))?;
     let (client, secret) =
-        clients::prepare_client(json_body(&request, &body)?, ctx.now()).map_err(WebError::Api)?;
+        clients::prepare_client(json_body(&request, &body)?, hasher, ctx.now()).map_err(WebError::Api)?;
     ok(StatusCode::CREATED, clients::create_client(ctx, client, secret).await)
 }
 

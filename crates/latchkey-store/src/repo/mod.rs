@@ -2,6 +2,7 @@
 
 mod cleanup;
 mod clients;
+mod hash_key;
 mod sessions;
 mod tokens;
 mod users;
@@ -14,7 +15,8 @@ pub use users::UserChanges;
 
 use crate::client_cache::ClientCache;
 use crate::connection::AnyConnection;
-use latchkey_model::{Cursor, Page, PageRequest};
+use latchkey_model::{Cursor, Page, PageRequest, SecretHasher};
+use std::sync::OnceLock;
 
 // Single-row look-ups use `get_result`, never `first`: `first` adds `LIMIT ?`, and SQLite (3.53, as bundled)
 // marks a statement whose LIMIT is a parameter to be compiled again whenever that parameter is bound, so
@@ -25,6 +27,15 @@ use latchkey_model::{Cursor, Page, PageRequest};
 pub struct Repo<'c> {
     pub(crate) conn: &'c mut AnyConnection,
     pub(crate) clients: &'c ClientCache,
+    pub(crate) hasher: &'c OnceLock<SecretHasher>,
+}
+
+pub(crate) fn given_hasher(hasher: &OnceLock<SecretHasher>) -> Result<&SecretHasher, crate::StoreError> {
+    hasher.get().ok_or_else(|| {
+        // Only a server still starting (or a tool that never unsealed the key) meets this: refuse, as for a
+        // database not ready yet, rather than store or compare a hash made some other way.
+        crate::StoreError::Unavailable("the hash key has not been unsealed yet".into())
+    })
 }
 
 /// The one-past-the-limit row tells whether another page follows, without a second count query.
@@ -61,7 +72,7 @@ pub(crate) fn key_after(page: &PageRequest) -> Result<String, crate::StoreError>
 /// Work that one server at a time does, across every server on the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exclusive {
-    /// Making the signing keys an empty database lacks.
+    /// Making the signing keys or the hash key an empty database lacks, or sealing them again.
     SigningKeys,
     /// A janitor sweep.
     Janitor,
@@ -81,6 +92,14 @@ impl Exclusive {
 struct Locked {
     #[diesel(sql_type = diesel::sql_types::Bool)]
     locked: bool,
+}
+
+impl<'c> Repo<'c> {
+    /// The key every secret hash is made with (see [`crate::Store::set_hasher`]). Borrowed from the store,
+    /// not from this repository, so a hash can be made in the arguments of a call that writes.
+    pub fn hasher(&self) -> Result<&'c SecretHasher, crate::StoreError> {
+        given_hasher(self.hasher)
+    }
 }
 
 impl Repo<'_> {

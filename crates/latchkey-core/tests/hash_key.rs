@@ -1,0 +1,261 @@
+//! The hash key (security checklist H63): a row written into the database without it matches nothing;
+//! the plain SHA-256 hashes an earlier version stored are converted once, keeping every token; servers
+//! starting together share one key; a wrong key-encryption key is refused.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use latchkey_core::caller::{authenticate_bearer, Requirement};
+use latchkey_core::client_auth::{authenticate_client, AuthContext, PresentedCredentials};
+use latchkey_core::hash_key::{reseal, unlock};
+use latchkey_core::introspection::find_token;
+use latchkey_core::keys::{KeyEncryptionKey, KeyError};
+use latchkey_core::throttle::{self, LoginSource};
+use latchkey_core::ErrorCode;
+use latchkey_model::{
+    AuthMethod, ClientCredentials, GrantType, RecordId, Scope, SecretHash, Session, Stage, Timestamp,
+    TokenRecord, Username,
+};
+use latchkey_store::testing::{bare_client, bare_user, TestDatabase};
+use latchkey_store::{Repo, Store};
+use sha2::{Digest, Sha256};
+
+latchkey_store::on_both_backends!(
+    a_token_row_written_without_the_hash_key_is_refused,
+    a_client_row_written_without_the_hash_key_does_not_authenticate,
+    plain_hashes_stored_before_are_converted_once,
+    servers_starting_together_share_one_hash_key,
+    a_wrong_key_encryption_key_is_refused,
+    a_new_key_encryption_key_takes_over_the_hash_key
+);
+
+const START: i64 = 1_800_000_000;
+const TOKEN: &str = "lk_at_chosen-by-whoever-writes-to-the-database-0123456789";
+const CLIENT_SECRET: &str = "a-client-secret-chosen-by-the-forger-0123456789";
+
+fn now() -> Timestamp {
+    Timestamp::from_unix_seconds(START)
+}
+
+/// The hash of `secret` anyone can compute: its plain SHA-256, as stored before hashes were keyed.
+fn plain(secret: &str) -> SecretHash {
+    let hex: String = Sha256::digest(secret.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect();
+    SecretHash::from_hex(&hex).unwrap()
+}
+
+/// A store of its own on the backend of `db`, as a server opens it: hash key unsealed.
+fn server_store(db: &TestDatabase) -> (TestDatabase, Store) {
+    let db = TestDatabase::create(db.backend()).unwrap();
+    let store = db.open().unwrap();
+    let kek = KeyEncryptionKey::generate(&mut rand::thread_rng());
+    unlock(&store, &kek, now(), &mut rand::thread_rng()).unwrap();
+    (db, store)
+}
+
+/// A live access token for alice (made, with her client, if need be), stored under `hash`.
+fn token_stored_as(store: &Store, hash: SecretHash) -> TokenRecord {
+    let mut record = TokenRecord::new(
+        RecordId::generate(&mut rand::thread_rng()),
+        latchkey_model::ClientId::parse("app").unwrap(),
+        GrantType::AuthorizationCode,
+        "https://id.example.com",
+        now(),
+    );
+    record.username = Some(Username::parse("alice").unwrap());
+    record.scope = Scope::parse("openid profile").unwrap();
+    record.access_token_hash = Some(hash);
+    record.access_token_expires = Some(now().plus_seconds(600));
+    record.stage = Stage::Complete;
+    let stored = record.clone();
+    store
+        .write(move |repo| {
+            if repo.find_client(&stored.client_id)?.is_none() {
+                let client = latchkey_model::Client {
+                    scope: Scope::parse("openid profile").unwrap(),
+                    ..bare_client("app", now())
+                };
+                repo.insert_client(&client)?;
+                repo.insert_user(&bare_user("alice", now()))?;
+            }
+            repo.insert_token(&stored)
+        })
+        .unwrap();
+    record
+}
+
+fn bearer(repo: &mut Repo<'_>, token: &str) -> Result<(), ErrorCode> {
+    match authenticate_bearer(repo, token, Requirement { scope: "openid" }, now()) {
+        Ok(_) => Ok(()),
+        Err(latchkey_core::Failure::Refused(error)) => Err(error.code),
+        Err(other) => panic!("{other:?}"),
+    }
+}
+
+fn a_token_row_written_without_the_hash_key_is_refused(db: &TestDatabase) {
+    let (_db, store) = server_store(db);
+    token_stored_as(&store, plain(TOKEN));
+    let forged = store.read(|repo| Ok((bearer(repo, TOKEN), find_token(repo, TOKEN, None)?))).unwrap();
+    assert_eq!(forged.0, Err(ErrorCode::InvalidToken), "a bearer token no server made");
+    assert!(forged.1.is_none(), "introspection finds nothing");
+
+    // The same row under the keyed hash is a token like any other: the refusal above is the key's doing.
+    let other = "lk_at_made-with-the-key-0123456789abcdefghijklmnopqrstuv";
+    token_stored_as(&store, store.hasher().unwrap().hash(other));
+    let genuine = store.read(|repo| Ok((bearer(repo, other), find_token(repo, other, None)?))).unwrap();
+    assert_eq!(genuine.0, Ok(()));
+    assert!(genuine.1.is_some());
+}
+
+fn client_authenticates(store: &Store, id: &str, secret: &str) -> bool {
+    let presented = PresentedCredentials { basic: Some((id.into(), secret.into())), ..Default::default() };
+    let context =
+        AuthContext { audiences: Vec::new(), now: now(), limit: None, client_address: "192.0.2.1".into() };
+    store.read(|repo| Ok(authenticate_client(repo, &presented, &context).is_ok())).unwrap()
+}
+
+fn a_client_row_written_without_the_hash_key_does_not_authenticate(db: &TestDatabase) {
+    let (_db, store) = server_store(db);
+    let with = |id: &str, hash: SecretHash| {
+        let mut client = bare_client(id, now());
+        client.credentials = ClientCredentials::Secret(hash);
+        client.grant_types = [GrantType::ClientCredentials].into();
+        store.write(move |repo| repo.insert_client(&client)).unwrap();
+    };
+    with("forged", plain(CLIENT_SECRET));
+    with("genuine", store.hasher().unwrap().hash(CLIENT_SECRET));
+    assert!(!client_authenticates(&store, "forged", CLIENT_SECRET));
+    assert!(client_authenticates(&store, "genuine", CLIENT_SECRET));
+}
+
+fn plain_hashes_stored_before_are_converted_once(db: &TestDatabase) {
+    let db = TestDatabase::create(db.backend()).unwrap();
+    // What an earlier version left behind: plain hashes, and no hash key.
+    let earlier = db.open().unwrap();
+    let (code, refresh, session, device) =
+        ("lk_code_old", "lk_rt_old-refresh", "lk_ses_old-session", "lk_dev_old-browser");
+    let mut client = bare_client("app", now());
+    client.credentials = ClientCredentials::Secret(plain(CLIENT_SECRET));
+    client.grant_types = [GrantType::ClientCredentials, GrantType::RefreshToken].into();
+    let mut record = TokenRecord::new(
+        RecordId::generate(&mut rand::thread_rng()),
+        client.id.clone(),
+        GrantType::AuthorizationCode,
+        "https://id.example.com",
+        now(),
+    );
+    record.username = Some(Username::parse("alice").unwrap());
+    record.scope = Scope::parse("openid").unwrap();
+    (record.code_hash, record.access_token_hash) = (Some(plain(code)), Some(plain(TOKEN)));
+    (record.refresh_token_hash, record.id_token_hash) = (Some(plain(refresh)), Some(plain("an.id.token")));
+    record.access_token_expires = Some(now().plus_seconds(600));
+    record.stage = Stage::Complete;
+    let stored_session = Session {
+        id_hash: plain(session),
+        username: Some(Username::parse("alice").unwrap()),
+        auth_time: Some(now()),
+        auth_methods: vec![AuthMethod::Password],
+        created_at: now(),
+        last_seen_at: now(),
+        expires_at: now().plus_seconds(3600),
+    };
+    let alice = Username::parse("alice").unwrap();
+    let browser = LoginSource { address: "192.0.2.7".into(), browser: Some(plain(device)) };
+    let (seeded, user) = (record.clone(), bare_user("alice", now()));
+    earlier
+        .write(move |repo| {
+            repo.insert_client(&client)?;
+            repo.insert_user(&user)?;
+            repo.insert_token(&seeded)?;
+            repo.insert_session(&stored_session)?;
+            throttle::succeeded(repo, &alice, &browser, now())
+        })
+        .unwrap();
+    assert!(earlier.hasher().is_err(), "no hash key until one is unsealed");
+    drop(earlier);
+
+    let kek = KeyEncryptionKey::generate(&mut rand::thread_rng());
+    let upgraded = db.open().unwrap();
+    unlock(&upgraded, &kek, now(), &mut rand::thread_rng()).unwrap();
+    let hasher = upgraded.hasher().unwrap().clone();
+    let check = |store: &Store| {
+        let hasher = hasher.clone();
+        store
+            .read(move |repo| {
+                let by_code = repo.find_token_by_code(&hasher.hash(code))?.map(|r| r.id);
+                let by_access = repo.find_token_by_access_token(&hasher.hash(TOKEN))?.map(|r| r.id);
+                let by_refresh = repo.find_token_by_refresh_token(&hasher.hash(refresh))?.map(|r| r.id);
+                let by_id_token = repo.find_token_by_id_token(&hasher.hash("an.id.token"))?.map(|r| r.id);
+                let session = repo.find_session(&hasher.hash(session), now())?.is_some();
+                let sources = [format!("browser:{}", hasher.hash(device).to_hex())];
+                let browser =
+                    repo.known_sign_in_source("alice", &sources, now().plus_seconds(-60))?.is_some();
+                let unconverted = repo.find_token_by_access_token(&plain(TOKEN))?.is_some();
+                Ok(([by_code, by_access, by_refresh, by_id_token], session, browser, unconverted))
+            })
+            .unwrap()
+    };
+    let (found, session_found, browser_known, plain_left) = check(&upgraded);
+    assert_eq!(
+        found,
+        [Some(record.id.clone()), Some(record.id.clone()), Some(record.id.clone()), Some(record.id)]
+    );
+    assert!(session_found && browser_known, "sessions and known browsers carry over");
+    assert!(!plain_left, "no plain hash is left to match");
+    assert!(client_authenticates(&upgraded, "app", CLIENT_SECRET), "the client's secret still works");
+
+    // The next server to start unseals the same key and converts nothing twice.
+    let next = db.open().unwrap();
+    unlock(&next, &kek, now(), &mut rand::thread_rng()).unwrap();
+    assert_eq!(next.hasher().unwrap().hash("x"), hasher.hash("x"));
+    assert_eq!(check(&next).0[1], check(&upgraded).0[1]);
+    assert!(check(&next).0.iter().all(Option::is_some), "rows were not keyed a second time");
+}
+
+fn servers_starting_together_share_one_hash_key(db: &TestDatabase) {
+    let db = TestDatabase::create(db.backend()).unwrap();
+    let kek = KeyEncryptionKey::generate(&mut rand::thread_rng());
+    let stores: Vec<Store> = (0..4).map(|_| db.open().unwrap()).collect();
+    let barrier = std::sync::Barrier::new(stores.len());
+    std::thread::scope(|scope| {
+        for store in &stores {
+            let (kek, barrier) = (&kek, &barrier);
+            scope.spawn(move || {
+                barrier.wait();
+                unlock(store, kek, now(), &mut rand::thread_rng()).unwrap();
+            });
+        }
+    });
+    let first = stores[0].hasher().unwrap().hash("x");
+    assert!(stores.iter().all(|store| store.hasher().unwrap().hash("x") == first), "one key for all");
+    let sealed = stores[0].read(|repo| repo.sealed_hash_key()).unwrap();
+    assert!(sealed.is_some_and(|sealed| sealed.split('.').count() == 5), "kept as a compact JWE");
+}
+
+fn a_wrong_key_encryption_key_is_refused(db: &TestDatabase) {
+    let db = TestDatabase::create(db.backend()).unwrap();
+    let kek = KeyEncryptionKey::generate(&mut rand::thread_rng());
+    unlock(&db.open().unwrap(), &kek, now(), &mut rand::thread_rng()).unwrap();
+    let other = db.open().unwrap();
+    let wrong = KeyEncryptionKey::generate(&mut rand::thread_rng());
+    match unlock(&other, &wrong, now(), &mut rand::thread_rng()) {
+        Err(KeyError::Store(latchkey_store::StoreError::Constraint(why))) => {
+            assert!(why.contains("hash key cannot be decrypted"), "{why}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(other.hasher().is_err(), "nothing is hashed with a key of its own making");
+}
+
+fn a_new_key_encryption_key_takes_over_the_hash_key(db: &TestDatabase) {
+    let db = TestDatabase::create(db.backend()).unwrap();
+    let (old, new) = (
+        KeyEncryptionKey::generate(&mut rand::thread_rng()),
+        KeyEncryptionKey::generate(&mut rand::thread_rng()),
+    );
+    let first = db.open().unwrap();
+    unlock(&first, &old, now(), &mut rand::thread_rng()).unwrap();
+    let both = KeyEncryptionKey::parse(&format!("{},{}", new.to_base64url(), old.to_base64url())).unwrap();
+    assert!(first.write(|repo| Ok(reseal(repo, &both))).unwrap().unwrap(), "sealed again");
+    assert!(!first.write(|repo| Ok(reseal(repo, &both))).unwrap().unwrap(), "once");
+    let later = db.open().unwrap();
+    unlock(&later, &new, now(), &mut rand::thread_rng()).unwrap();
+    assert_eq!(later.hasher().unwrap().hash("x"), first.hasher().unwrap().hash("x"), "the same key");
+}
