@@ -2,6 +2,7 @@
 # Runs each fuzz target for a bounded time and prints what it did.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET ...]     # 600 s each, every target, by default
+#   scripts/fuzz.sh --build-only               # build the targets, run nothing
 #
 # Needs only the nightly toolchain: the targets are built as `cargo fuzz build` builds them (libFuzzer with
 # SanitizerCoverage), and `cargo +nightly fuzz run TARGET` works on them as well. Set FUZZ_SANITIZER=address
@@ -11,6 +12,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
+build_only=false
+if [ "${1:-}" = --build-only ]; then
+  build_only=true
+  shift
+fi
 seconds="${1:-600}"
 shift || true
 profile="${FUZZ_PROFILE:-release}"
@@ -38,6 +44,9 @@ fi
 # --target keeps build scripts and proc macros out of the instrumentation.
 RUSTFLAGS="${flags[*]}" cargo +nightly build --profile "$profile" --target "$host" --bins
 bin="target/$host/$profile"
+if "$build_only"; then
+  exit 0
+fi
 
 summary=()
 for target in "${targets[@]}"; do

@@ -24,8 +24,19 @@ pub enum KeyError {
     Crypto(String),
     #[error("signing key {0} cannot be decrypted with the configured key-encryption key")]
     Undecryptable(String),
-    #[error("the hash key cannot be decrypted with the configured key-encryption key")]
+    #[error(
+        "the hash key cannot be decrypted with the configured key-encryption key (one made by a command run \
+         without it is sealed with the development key: re-encrypt it, see CONFIGURATION.md)"
+    )]
     HashKeyUndecryptable,
+    #[error(
+        "the database holds secret hashes but no hash key: if a version before keyed hashes wrote them, stop \
+         every server and run `latchkey keys convert-hashes` once; otherwise the key was removed, so restore \
+         it from a backup (see CONFIGURATION.md)"
+    )]
+    HashKeyMissing,
+    #[error("the database has a hash key already; its hashes are keyed")]
+    HashKeyExists,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -5,7 +5,7 @@
 
 use latchkey_core::caller::{authenticate_bearer, Requirement};
 use latchkey_core::client_auth::{authenticate_client, AuthContext, PresentedCredentials};
-use latchkey_core::hash_key::{reseal, unlock};
+use latchkey_core::hash_key::{convert_plain_hashes, in_transaction, reseal, unlock};
 use latchkey_core::introspection::find_token;
 use latchkey_core::keys::{KeyEncryptionKey, KeyError};
 use latchkey_core::throttle::{self, LoginSource};
@@ -22,6 +22,7 @@ latchkey_store::on_both_backends!(
     a_token_row_written_without_the_hash_key_is_refused,
     a_client_row_written_without_the_hash_key_does_not_authenticate,
     plain_hashes_stored_before_are_converted_once,
+    removing_the_hash_key_turns_no_forged_row_into_a_token,
     servers_starting_together_share_one_hash_key,
     a_wrong_key_encryption_key_is_refused,
     a_new_key_encryption_key_takes_over_the_hash_key
@@ -125,30 +126,52 @@ fn a_client_row_written_without_the_hash_key_does_not_authenticate(db: &TestData
     assert!(client_authenticates(&store, "genuine", CLIENT_SECRET));
 }
 
-fn plain_hashes_stored_before_are_converted_once(db: &TestDatabase) {
-    let db = TestDatabase::create(db.backend()).unwrap();
-    // What an earlier version left behind: plain hashes, and no hash key.
+/// Many more tokens than the conversion reads at a time.
+const EARLIER_TOKENS: usize = 1_005;
+
+fn earlier_token(n: usize) -> String {
+    format!("lk_at_earlier-{n:05}")
+}
+
+/// What a version before keyed hashes left behind: signing keys sealed under `kek`, plain hashes of a
+/// client secret, a code, [`EARLIER_TOKENS`] access tokens (the first with a refresh and an ID token), a
+/// session and a known browser, and no hash key.
+fn earlier_version(db: &TestDatabase, kek: &KeyEncryptionKey) -> RecordId {
     let earlier = db.open().unwrap();
-    let (code, refresh, session, device) =
-        ("lk_code_old", "lk_rt_old-refresh", "lk_ses_old-session", "lk_dev_old-browser");
+    earlier
+        .write(|repo| {
+            latchkey_core::keys::Keyring::load_or_create(repo, kek, now(), &mut rand::thread_rng())
+                .map_err(|e| latchkey_store::StoreError::Constraint(e.to_string()))
+        })
+        .unwrap();
     let mut client = bare_client("app", now());
     client.credentials = ClientCredentials::Secret(plain(CLIENT_SECRET));
     client.grant_types = [GrantType::ClientCredentials, GrantType::RefreshToken].into();
-    let mut record = TokenRecord::new(
-        RecordId::generate(&mut rand::thread_rng()),
-        client.id.clone(),
-        GrantType::AuthorizationCode,
-        "https://id.example.com",
-        now(),
-    );
-    record.username = Some(Username::parse("alice").unwrap());
-    record.scope = Scope::parse("openid").unwrap();
-    (record.code_hash, record.access_token_hash) = (Some(plain(code)), Some(plain(TOKEN)));
-    (record.refresh_token_hash, record.id_token_hash) = (Some(plain(refresh)), Some(plain("an.id.token")));
-    record.access_token_expires = Some(now().plus_seconds(600));
-    record.stage = Stage::Complete;
-    let stored_session = Session {
-        id_hash: plain(session),
+    let records: Vec<TokenRecord> = (0..EARLIER_TOKENS)
+        .map(|n| {
+            let mut record = TokenRecord::new(
+                RecordId::generate(&mut rand::thread_rng()),
+                client.id.clone(),
+                GrantType::AuthorizationCode,
+                "https://id.example.com",
+                now(),
+            );
+            record.username = Some(Username::parse("alice").unwrap());
+            record.scope = Scope::parse("openid").unwrap();
+            record.access_token_hash = Some(plain(&earlier_token(n)));
+            record.access_token_expires = Some(now().plus_seconds(600));
+            if n == 0 {
+                record.code_hash = Some(plain("lk_code_old"));
+                record.refresh_token_hash = Some(plain("lk_rt_old-refresh"));
+                record.id_token_hash = Some(plain("an.id.token"));
+            }
+            record.stage = Stage::Complete;
+            record
+        })
+        .collect();
+    let first = records[0].id.clone();
+    let session = Session {
+        id_hash: plain("lk_ses_old-session"),
         username: Some(Username::parse("alice").unwrap()),
         auth_time: Some(now()),
         auth_methods: vec![AuthMethod::Password],
@@ -157,56 +180,90 @@ fn plain_hashes_stored_before_are_converted_once(db: &TestDatabase) {
         expires_at: now().plus_seconds(3600),
     };
     let alice = Username::parse("alice").unwrap();
-    let browser = LoginSource { address: "192.0.2.7".into(), browser: Some(plain(device)) };
-    let (seeded, user) = (record.clone(), bare_user("alice", now()));
+    let browser = LoginSource { address: "192.0.2.7".into(), browser: Some(plain("lk_dev_old-browser")) };
     earlier
         .write(move |repo| {
             repo.insert_client(&client)?;
-            repo.insert_user(&user)?;
-            repo.insert_token(&seeded)?;
-            repo.insert_session(&stored_session)?;
+            repo.insert_user(&bare_user("alice", now()))?;
+            for record in &records {
+                repo.insert_token(record)?;
+            }
+            repo.insert_session(&session)?;
             throttle::succeeded(repo, &alice, &browser, now())
         })
         .unwrap();
-    assert!(earlier.hasher().is_err(), "no hash key until one is unsealed");
-    drop(earlier);
+    first
+}
 
+fn no_hash_key(db: &TestDatabase) -> bool {
+    db.open().unwrap().read(|repo| repo.sealed_hash_key()).unwrap().is_none()
+}
+
+fn convert(store: &Store, kek: &KeyEncryptionKey) -> Result<u64, KeyError> {
+    in_transaction(store, |repo| convert_plain_hashes(repo, kek, now(), &mut rand::thread_rng()))
+}
+
+fn plain_hashes_stored_before_are_converted_once(db: &TestDatabase) {
+    let db = TestDatabase::create(db.backend()).unwrap();
     let kek = KeyEncryptionKey::generate(&mut rand::thread_rng());
-    let upgraded = db.open().unwrap();
-    unlock(&upgraded, &kek, now(), &mut rand::thread_rng()).unwrap();
-    let hasher = upgraded.hasher().unwrap().clone();
-    let check = |store: &Store| {
-        let hasher = hasher.clone();
-        store
-            .read(move |repo| {
-                let by_code = repo.find_token_by_code(&hasher.hash(code))?.map(|r| r.id);
-                let by_access = repo.find_token_by_access_token(&hasher.hash(TOKEN))?.map(|r| r.id);
-                let by_refresh = repo.find_token_by_refresh_token(&hasher.hash(refresh))?.map(|r| r.id);
-                let by_id_token = repo.find_token_by_id_token(&hasher.hash("an.id.token"))?.map(|r| r.id);
-                let session = repo.find_session(&hasher.hash(session), now())?.is_some();
-                let sources = [format!("browser:{}", hasher.hash(device).to_hex())];
-                let browser =
-                    repo.known_sign_in_source("alice", &sources, now().plus_seconds(-60))?.is_some();
-                let unconverted = repo.find_token_by_access_token(&plain(TOKEN))?.is_some();
-                Ok(([by_code, by_access, by_refresh, by_id_token], session, browser, unconverted))
-            })
-            .unwrap()
-    };
-    let (found, session_found, browser_known, plain_left) = check(&upgraded);
-    assert_eq!(
-        found,
-        [Some(record.id.clone()), Some(record.id.clone()), Some(record.id.clone()), Some(record.id)]
-    );
-    assert!(session_found && browser_known, "sessions and known browsers carry over");
-    assert!(!plain_left, "no plain hash is left to match");
-    assert!(client_authenticates(&upgraded, "app", CLIENT_SECRET), "the client's secret still works");
+    let first = earlier_version(&db, &kek);
 
-    // The next server to start unseals the same key and converts nothing twice.
+    // A server does not convert by itself: it cannot tell these hashes from ones written after a key was
+    // removed. It refuses to start and writes nothing.
+    let server = db.open().unwrap();
+    assert!(matches!(unlock(&server, &kek, now(), &mut rand::thread_rng()), Err(KeyError::HashKeyMissing)));
+    assert!(no_hash_key(&db) && server.hasher().is_err());
+
+    // The operator's `latchkey keys convert-hashes`: a wrong key-encryption key writes nothing.
+    let wrong = KeyEncryptionKey::generate(&mut rand::thread_rng());
+    assert!(matches!(convert(&server, &wrong), Err(KeyError::Undecryptable(_))));
+    assert!(no_hash_key(&db), "no key sealed under a key that cannot open the signing keys");
+    let converted = convert(&server, &kek).unwrap();
+    assert_eq!(
+        converted,
+        1 + EARLIER_TOKENS as u64 + 1 + 1,
+        "the client, the tokens, the session, the browser"
+    );
+    assert!(matches!(convert(&server, &kek), Err(KeyError::HashKeyExists)), "once");
+
+    unlock(&server, &kek, now(), &mut rand::thread_rng()).unwrap();
+    let hasher = server.hasher().unwrap().clone();
+    let found = server
+        .read(move |repo| {
+            let mut tokens = 0;
+            for n in 0..EARLIER_TOKENS {
+                tokens +=
+                    usize::from(repo.find_token_by_access_token(&hasher.hash(&earlier_token(n)))?.is_some());
+            }
+            let by_code = repo.find_token_by_code(&hasher.hash("lk_code_old"))?.map(|r| r.id);
+            let by_refresh =
+                repo.find_token_by_refresh_token(&hasher.hash("lk_rt_old-refresh"))?.map(|r| r.id);
+            let by_id_token = repo.find_token_by_id_token(&hasher.hash("an.id.token"))?.map(|r| r.id);
+            let session = repo.find_session(&hasher.hash("lk_ses_old-session"), now())?.is_some();
+            let sources = [format!("browser:{}", hasher.hash("lk_dev_old-browser").to_hex())];
+            let browser = repo.known_sign_in_source("alice", &sources, now().plus_seconds(-60))?.is_some();
+            let plain_left = repo.find_token_by_access_token(&plain(&earlier_token(0)))?.is_some();
+            Ok((tokens, [by_code, by_refresh, by_id_token], session, browser, plain_left))
+        })
+        .unwrap();
+    assert_eq!(found.0, EARLIER_TOKENS, "every token works, past the first batch too");
+    assert_eq!(found.1, [Some(first.clone()), Some(first.clone()), Some(first)]);
+    assert!(found.2 && found.3, "sessions and known browsers carry over");
+    assert!(!found.4, "no plain hash is left to match");
+    assert!(client_authenticates(&server, "app", CLIENT_SECRET), "the client's secret still works");
+}
+
+fn removing_the_hash_key_turns_no_forged_row_into_a_token(db: &TestDatabase) {
+    let (db, store) = server_store(db);
+    token_stored_as(&store, store.hasher().unwrap().hash("lk_at_genuine"));
+    // Someone with write access plants a token under its plain hash and removes the key, hoping the next
+    // server to start makes a new one and converts their row with the rest.
+    token_stored_as(&store, plain(TOKEN));
+    db.execute_sql("DELETE FROM hash_keys").unwrap();
     let next = db.open().unwrap();
-    unlock(&next, &kek, now(), &mut rand::thread_rng()).unwrap();
-    assert_eq!(next.hasher().unwrap().hash("x"), hasher.hash("x"));
-    assert_eq!(check(&next).0[1], check(&upgraded).0[1]);
-    assert!(check(&next).0.iter().all(Option::is_some), "rows were not keyed a second time");
+    let kek = KeyEncryptionKey::generate(&mut rand::thread_rng());
+    assert!(matches!(unlock(&next, &kek, now(), &mut rand::thread_rng()), Err(KeyError::HashKeyMissing)));
+    assert!(no_hash_key(&db), "nothing made, nothing converted");
 }
 
 fn servers_starting_together_share_one_hash_key(db: &TestDatabase) {
@@ -236,8 +293,8 @@ fn a_wrong_key_encryption_key_is_refused(db: &TestDatabase) {
     let other = db.open().unwrap();
     let wrong = KeyEncryptionKey::generate(&mut rand::thread_rng());
     match unlock(&other, &wrong, now(), &mut rand::thread_rng()) {
-        Err(KeyError::Store(latchkey_store::StoreError::Constraint(why))) => {
-            assert!(why.contains("hash key cannot be decrypted"), "{why}")
+        Err(error @ KeyError::HashKeyUndecryptable) => {
+            assert!(error.to_string().contains("hash key cannot be decrypted"), "{error}")
         }
         other => panic!("expected a refusal, got {other:?}"),
     }

@@ -88,6 +88,13 @@ pub enum KeysCommand {
     },
     /// Print a new random key-encryption key for LATCHKEY_KEY_ENCRYPTION_KEY.
     NewEncryptionKey,
+    /// Once, when upgrading from a version before keyed secret hashes, with every server stopped: make the
+    /// hash key and convert the stored hashes to it, keeping every token and client secret.
+    ConvertHashes {
+        /// The server's issuer; with an https issuer the key-encryption key is required, as for `serve`.
+        #[arg(long, value_name = "URL")]
+        issuer: Option<String>,
+    },
     /// Re-encrypt the stored signing keys with the first key of LATCHKEY_KEY_ENCRYPTION_KEY ("new,old"):
     /// afterwards the old key can be dropped.
     Reencrypt {
@@ -300,7 +307,11 @@ impl Command {
             // The key-encryption key never travels over the API: re-encryption is the command line's alone.
             Command::Serve(_)
             | Command::Migrate
-            | Command::Keys(KeysCommand::NewEncryptionKey | KeysCommand::Reencrypt { .. }) => return None,
+            | Command::Keys(
+                KeysCommand::NewEncryptionKey
+                | KeysCommand::Reencrypt { .. }
+                | KeysCommand::ConvertHashes { .. },
+            ) => return None,
             Command::Keys(KeysCommand::Rotate { .. }) => Operation::RotateKeys,
             Command::RevokeUser(_) => Operation::RevokeUser,
             Command::RevokeClient(_) => Operation::RevokeClient,
@@ -362,9 +373,11 @@ impl Cli {
                 flag("issuer", serve.issuer.clone());
                 flag("demo", serve.demo.map(|demo| demo.to_string()));
             }
-            Command::Keys(KeysCommand::Rotate { issuer } | KeysCommand::Reencrypt { issuer }) => {
-                flag("issuer", issuer.clone())
-            }
+            Command::Keys(
+                KeysCommand::Rotate { issuer }
+                | KeysCommand::Reencrypt { issuer }
+                | KeysCommand::ConvertHashes { issuer },
+            ) => flag("issuer", issuer.clone()),
             _ => {}
         }
         Config::resolve(&sources)

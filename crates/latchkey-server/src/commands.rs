@@ -6,6 +6,7 @@ use crate::cli::{
     UserCommand, Username,
 };
 use crate::config::Config;
+use latchkey_core::hash_key;
 use latchkey_core::keys::KeyError;
 use latchkey_core::personal::Origin;
 use latchkey_core::{Clock, SystemClock};
@@ -43,18 +44,20 @@ fn refused(what: &str) -> impl FnOnce(ApiError) -> CommandError + '_ {
     }
 }
 
+fn key_error(error: KeyError) -> CommandError {
+    match error {
+        KeyError::Store(error) => CommandError::Store(error),
+        other => invalid(other),
+    }
+}
+
 /// The context of one command: the store opened (and migrated) with its hash key unsealed, the clock of
 /// the machine.
 fn context(config: &Config, keys: SigningKeys) -> Result<Context, CommandError> {
     let issuer = config.issuer_or_bind().map_err(invalid)?;
     let kek = config.key_encryption_key(&issuer).map_err(invalid)?;
     let store = Store::open(&config.database_url, &config.store_options())?;
-    latchkey_core::hash_key::unlock(&store, &kek, SystemClock.now(), &mut rand::rngs::OsRng).map_err(
-        |e| match e {
-            KeyError::Store(error) => CommandError::Store(error),
-            other => invalid(other),
-        },
-    )?;
+    hash_key::unlock(&store, &kek, SystemClock.now(), &mut rand::rngs::OsRng).map_err(key_error)?;
     Ok(Context::new(store, issuer, Arc::new(SystemClock), keys))
 }
 
@@ -115,6 +118,16 @@ async fn execute(
         Command::Keys(KeysCommand::NewEncryptionKey) => {
             let key = latchkey_core::keys::KeyEncryptionKey::generate(&mut rand::rngs::OsRng);
             Ok(writeln!(out, "{}", key.to_base64url())?)
+        }
+        Command::Keys(KeysCommand::ConvertHashes { .. }) => {
+            let kek =
+                config.key_encryption_key(&config.issuer_or_bind().map_err(invalid)?).map_err(invalid)?;
+            let store = Store::open(&config.database_url, &config.store_options())?;
+            let converted = hash_key::in_transaction(&store, |repo| {
+                hash_key::convert_plain_hashes(repo, &kek, SystemClock.now(), &mut rand::rngs::OsRng)
+            })
+            .map_err(key_error)?;
+            Ok(writeln!(out, "{converted} row(s) converted to keyed hashes; the servers can start")?)
         }
         Command::Keys(KeysCommand::Reencrypt { .. }) => {
             let kek =

@@ -14,7 +14,8 @@ latchkey_store::on_both_backends!(
     revoke_user_prints_the_count,
     revoke_client_prints_the_count_and_spares_other_clients,
     tokens_are_created_listed_and_revoked,
-    keys_rotate_keeps_old_keys_published
+    keys_rotate_keeps_old_keys_published,
+    an_upgraded_database_is_converted_on_purpose
 );
 
 fn latchkey(dir: &Path) -> Command {
@@ -552,4 +553,30 @@ fn serve_refuses_a_bad_issuer_in_one_line() {
         .output()
         .unwrap();
     assert_fails_in_one_line(&output, "issuer");
+}
+
+/// A database written before keyed hashes: every command refuses it, naming the command that converts it;
+/// that command converts it once, and afterwards the stored client secret works.
+fn an_upgraded_database_is_converted_on_purpose(db: &TestDatabase) {
+    use latchkey_model::{ClientCredentials, SecretHash};
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "an-earlier-client-secret-0123456789abcdefghij";
+    let plain: String = Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let mut client = latchkey_store::testing::bare_client("old", Timestamp::from_unix_seconds(1_800_000_000));
+    client.credentials = ClientCredentials::Secret(SecretHash::from_hex(&plain).unwrap());
+    db.open().unwrap().write(move |repo| repo.insert_client(&client)).unwrap();
+
+    assert_fails_in_one_line(&run(dir.path(), db.url(), &["client", "list"]), "latchkey keys convert-hashes");
+    let converted = run(dir.path(), db.url(), &["keys", "convert-hashes"]);
+    assert!(converted.status.success(), "{}", stderr(&converted));
+    assert!(stdout(&converted).starts_with("1 row(s) converted"), "{}", stdout(&converted));
+    assert_fails_in_one_line(&run(dir.path(), db.url(), &["keys", "convert-hashes"]), "hash key already");
+
+    let store = latchkey_core::testing::open_like_a_server(db);
+    let id = ClientId::parse("old").unwrap();
+    let stored = store.read(move |repo| repo.find_client(&id)).unwrap().unwrap();
+    let ClientCredentials::Secret(hash) = stored.credentials else { panic!("{stored:?}") };
+    assert!(store.hasher().unwrap().verify(&hash, secret), "the secret works under the keyed hash");
+    assert!(stdout(&run(dir.path(), db.url(), &["client", "list"])).contains("old"));
 }

@@ -271,13 +271,38 @@ async fn rows_written_into_the_database_without_the_hash_key_let_no_one_in(db: T
     intruder.credentials = ClientCredentials::Secret(plain(secret));
     intruder.grant_types = [GrantType::ClientCredentials].into();
     intruder.scope = Scope::parse("api:read").unwrap();
+    // The same rows under the server's keyed hashes (other secrets, so the two sets cannot be confused)
+    // are what makes the refusals below the key's doing.
+    let keyed = latchkey_core::testing::open_like_a_server(&fixture.app.db);
+    let hasher = keyed.hasher().unwrap().clone();
+    let (genuine_token, genuine_refresh) = (format!("{token}-genuine"), format!("{refresh}-genuine"));
+    let mut genuine = record.clone();
+    genuine.id = RecordId::generate(&mut rand::rngs::OsRng);
+    genuine.access_token_hash = Some(hasher.hash(&genuine_token));
+    genuine.refresh_token_hash = Some(hasher.hash(&genuine_refresh));
+    let mut insider = intruder.clone();
+    insider.id = ClientId::parse("insider").unwrap();
+    insider.credentials = ClientCredentials::Secret(hasher.hash(secret));
     let (keyless, seeded) = (fixture.app.db.open().unwrap(), record.clone());
     keyless
         .write(move |repo| {
             repo.insert_token(&seeded)?;
-            repo.insert_client(&intruder)
+            repo.insert_client(&intruder)?;
+            repo.insert_token(&genuine)?;
+            repo.insert_client(&insider)
         })
         .unwrap();
+    let works =
+        fixture.app.http.get(fixture.url("/userinfo")).bearer_auth(&genuine_token).send().await.unwrap();
+    assert_eq!(works.status(), 200);
+    let live: Value =
+        serde_json::from_str(&introspect(&fixture, APP, &[("token", &genuine_refresh)]).await).unwrap();
+    assert_eq!(live["active"], true);
+    let issued = fixture.token(("insider", secret), &[("grant_type", "client_credentials")]).await;
+    assert_eq!(issued.status(), 200);
+    let refreshed =
+        fixture.token(APP, &[("grant_type", "refresh_token"), ("refresh_token", &genuine_refresh)]).await;
+    assert_eq!(refreshed.status(), 200);
 
     let userinfo = fixture.app.http.get(fixture.url("/userinfo")).bearer_auth(token).send().await.unwrap();
     assert_eq!(userinfo.status(), 401);

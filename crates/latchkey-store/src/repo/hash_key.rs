@@ -55,9 +55,27 @@ impl Repo<'_> {
         Ok(())
     }
 
+    /// Whether any secret hash is stored: a client secret, a code or token, a session or a known browser.
+    /// A database without a hash key that holds none is new, and may be given a key; one that holds some
+    /// was either written before keys existed or had its key removed, and only an operator can tell which.
+    pub fn holds_secret_hashes(&mut self) -> Result<bool, StoreError> {
+        use diesel::dsl::exists;
+        let clients = diesel::select(exists(clients::table.filter(clients::secret_hash.is_not_null())));
+        let tokens = diesel::select(exists(tokens::table.select(tokens::id)));
+        let sessions = diesel::select(exists(sessions::table.select(sessions::id_hash)));
+        let browsers = diesel::select(exists(
+            known_sign_ins::table.filter(known_sign_ins::source.like(format!("{BROWSER_SOURCE}%"))),
+        ));
+        Ok(clients.get_result::<bool>(self.conn)?
+            || tokens.get_result::<bool>(self.conn)?
+            || sessions.get_result::<bool>(self.conn)?
+            || browsers.get_result::<bool>(self.conn)?)
+    }
+
     /// Replaces every stored plain SHA-256 of a secret with its keyed hash under `hasher`: client secrets,
     /// codes and tokens, browser sessions and known browsers. Returns how many rows changed. Run once, in
-    /// the transaction that makes the hash key: afterwards nothing stored is a plain hash.
+    /// the transaction that makes the hash key: afterwards nothing stored is a plain hash. It is one
+    /// transaction, so it converts everything or nothing; it is run with every server stopped.
     ///
     /// Logins half-way through at that moment keep their session's old hash in the pending record, so they
     /// start again; everything issued stays valid.
