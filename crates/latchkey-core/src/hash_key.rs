@@ -17,7 +17,8 @@ use latchkey_model::{SecretHasher, Timestamp, HASH_KEY_BYTES};
 use latchkey_store::{Exclusive, Repo, Store, StoreError};
 use rand::{CryptoRng, RngCore};
 
-/// Unseals the hash key, making it first on a database that holds no secret hash yet. Holds
+/// Unseals the hash key, making it first on a database that holds no secret hash yet (and refusing, before
+/// anything is written, a `kek` that cannot decrypt the stored signing keys). Holds
 /// [`Exclusive::SigningKeys`]: servers starting together make one key.
 pub fn unseal_or_make(
     repo: &mut Repo<'_>,
@@ -38,8 +39,7 @@ pub fn unseal_or_make(
 /// `latchkey keys convert-hashes`: makes the hash key of a database written before keyed hashes and
 /// converts, in the same transaction, every plain SHA-256 it holds, so its tokens and client secrets keep
 /// working. Refused when the database has a hash key already, and, before anything is written, when `kek`
-/// cannot decrypt the stored signing keys (a key sealed under a mistyped key-encryption key could never be
-/// opened again). Returns how many rows were converted.
+/// cannot decrypt the stored signing keys. Returns how many rows were converted.
 pub fn convert_plain_hashes(
     repo: &mut Repo<'_>,
     kek: &KeyEncryptionKey,
@@ -50,19 +50,21 @@ pub fn convert_plain_hashes(
     if repo.sealed_hash_key()?.is_some() {
         return Err(KeyError::HashKeyExists);
     }
-    for record in repo.published_signing_keys(now)? {
-        crate::keys::load(&record, kek)?;
-    }
     let hasher = make(repo, kek, now, rng)?;
     Ok(repo.key_plain_hashes(&hasher)?)
 }
 
+/// Makes the key, sealed under `kek`, once `kek` has opened every stored signing key: a key sealed under
+/// a mistyped key-encryption key could never be opened again.
 fn make(
     repo: &mut Repo<'_>,
     kek: &KeyEncryptionKey,
     now: Timestamp,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<SecretHasher, KeyError> {
+    for record in repo.published_signing_keys(now)? {
+        crate::keys::load(&record, kek)?;
+    }
     let mut key = [0_u8; HASH_KEY_BYTES];
     rng.fill_bytes(&mut key);
     repo.insert_sealed_hash_key(&kek.encrypt(&key)?, now)?;

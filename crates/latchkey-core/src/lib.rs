@@ -11,6 +11,7 @@ pub mod client_auth;
 pub mod clock;
 pub mod error;
 pub mod form;
+pub mod grant_cap;
 pub mod hash_key;
 pub mod id_token;
 pub mod introspection;

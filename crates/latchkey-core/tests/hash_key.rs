@@ -23,6 +23,9 @@ latchkey_store::on_both_backends!(
     a_client_row_written_without_the_hash_key_does_not_authenticate,
     plain_hashes_stored_before_are_converted_once,
     removing_the_hash_key_turns_no_forged_row_into_a_token,
+    only_stored_secrets_hold_back_a_new_key,
+    a_wrong_key_encryption_key_makes_no_hash_key_beside_signing_keys,
+    a_conversion_that_fails_half_way_leaves_nothing,
     servers_starting_together_share_one_hash_key,
     a_wrong_key_encryption_key_is_refused,
     a_new_key_encryption_key_takes_over_the_hash_key
@@ -315,4 +318,76 @@ fn a_new_key_encryption_key_takes_over_the_hash_key(db: &TestDatabase) {
     let later = db.open().unwrap();
     unlock(&later, &new, now(), &mut rand::thread_rng()).unwrap();
     assert_eq!(later.hasher().unwrap().hash("x"), first.hasher().unwrap().hash("x"), "the same key");
+}
+
+fn only_stored_secrets_hold_back_a_new_key(db: &TestDatabase) {
+    // A session alone is a stored secret: no key is made beside it.
+    let with_session = TestDatabase::create(db.backend()).unwrap();
+    let session = Session {
+        id_hash: plain("lk_ses_planted"),
+        username: None,
+        auth_time: None,
+        auth_methods: Vec::new(),
+        created_at: now(),
+        last_seen_at: now(),
+        expires_at: now().plus_seconds(3600),
+    };
+    with_session.open().unwrap().write(move |repo| repo.insert_session(&session)).unwrap();
+    let kek = KeyEncryptionKey::generate(&mut rand::thread_rng());
+    let refused = unlock(&with_session.open().unwrap(), &kek, now(), &mut rand::thread_rng());
+    assert!(matches!(refused, Err(KeyError::HashKeyMissing)), "{refused:?}");
+
+    // A public client, a user and a sign-in known by address only hold no secret hash: a key is made.
+    let without = TestDatabase::create(db.backend()).unwrap();
+    let alice = Username::parse("alice").unwrap();
+    let by_address = LoginSource::address("192.0.2.7");
+    without
+        .open()
+        .unwrap()
+        .write(move |repo| {
+            repo.insert_client(&bare_client("spa", now()))?;
+            repo.insert_user(&bare_user("alice", now()))?;
+            throttle::succeeded(repo, &alice, &by_address, now())
+        })
+        .unwrap();
+    unlock(&without.open().unwrap(), &kek, now(), &mut rand::thread_rng()).unwrap();
+    assert!(!no_hash_key(&without));
+}
+
+fn a_wrong_key_encryption_key_makes_no_hash_key_beside_signing_keys(db: &TestDatabase) {
+    let db = TestDatabase::create(db.backend()).unwrap();
+    let kek = KeyEncryptionKey::generate(&mut rand::thread_rng());
+    db.open()
+        .unwrap()
+        .write(|repo| {
+            latchkey_core::keys::Keyring::load_or_create(repo, &kek, now(), &mut rand::thread_rng())
+                .map_err(|e| latchkey_store::StoreError::Constraint(e.to_string()))
+        })
+        .unwrap();
+    let mistyped = KeyEncryptionKey::generate(&mut rand::thread_rng());
+    let refused = unlock(&db.open().unwrap(), &mistyped, now(), &mut rand::thread_rng());
+    assert!(matches!(refused, Err(KeyError::Undecryptable(_))), "{refused:?}");
+    assert!(no_hash_key(&db), "nothing sealed under a key that cannot open the signing keys");
+    unlock(&db.open().unwrap(), &kek, now(), &mut rand::thread_rng()).unwrap();
+}
+
+fn a_conversion_that_fails_half_way_leaves_nothing(db: &TestDatabase) {
+    let db = TestDatabase::create(db.backend()).unwrap();
+    let kek = KeyEncryptionKey::generate(&mut rand::thread_rng());
+    earlier_version(&db, &kek);
+    // The clients convert first and the tokens after them, so the key and the clients are written when
+    // the broken token hash stops the conversion.
+    db.execute_sql(&format!(
+        "UPDATE tokens SET access_token_hash = 'not a hash' WHERE access_token_hash = '{}'",
+        plain(&earlier_token(7)).to_hex()
+    ))
+    .unwrap();
+    let store = db.open().unwrap();
+    assert!(matches!(convert(&store, &kek), Err(KeyError::Store(latchkey_store::StoreError::Corrupt(_)))));
+    assert!(no_hash_key(&db), "the key made before the failure is gone with the rest");
+    let secret_hash = store
+        .read(|repo| repo.find_client(&latchkey_model::ClientId::parse("app").unwrap()))
+        .unwrap()
+        .map(|client| client.credentials);
+    assert_eq!(secret_hash, Some(ClientCredentials::Secret(plain(CLIENT_SECRET))), "the client is as it was");
 }

@@ -88,6 +88,7 @@ pub fn exchange(
         now,
     )?;
     repo.update_token(&record)?;
+    latchkey_core::grant_cap::keep_newest(repo, &record, now)?;
     Ok(response)
 }
 

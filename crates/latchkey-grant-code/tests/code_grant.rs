@@ -17,6 +17,7 @@ latchkey_store::on_both_backends!(
     another_clients_code_is_refused_without_spending_it,
     a_redirect_uri_left_out_at_authorization_may_be_left_out_at_the_token_endpoint,
     a_redirect_uri_named_at_authorization_must_be_named_again,
+    a_new_grant_past_the_cap_revokes_the_oldest,
 );
 
 struct Setup {
@@ -202,4 +203,33 @@ fn a_redirect_uri_named_at_authorization_must_be_named_again(db: &TestDatabase) 
         redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(PKCE_VERIFIER)).is_ok(),
         "refused before it was taken"
     );
+}
+
+/// RFC 6819 §4.4.1.11: a user keeps at most so many live grants with one client; a new one past that
+/// revokes the oldest, every rotation of it, and nothing of other clients' or other users'.
+fn a_new_grant_past_the_cap_revokes_the_oldest(db: &TestDatabase) {
+    use latchkey_core::grant_cap::GRANTS_KEPT_PER_USER_AND_CLIENT as KEPT;
+    let setup = setup(db);
+    let world = &setup.world;
+    let other = world.client(confidential("elsewhere", &["authorization_code"], &["openid"]));
+    world.user("bob");
+    let elsewhere = world.grant(&other, Some("alice"), "openid").0;
+    let bobs = world.grant(&setup.app, Some("bob"), "openid").0;
+    let earlier: Vec<_> = (0..KEPT)
+        .map(|_| {
+            world.advance(1);
+            world.grant(&setup.app, Some("alice"), "openid offline_access").0
+        })
+        .collect();
+    world.advance(1);
+    let code = code(&setup, &full_request());
+    redeem(&setup, "app", &code, Some(REDIRECT_URI), Some(PKCE_VERIFIER)).unwrap();
+
+    let revoked = |record: &latchkey_model::TokenRecord| {
+        let id = record.id.clone();
+        world.store.read(move |repo| repo.get_token(&id)).unwrap().is_revoked()
+    };
+    assert!(revoked(&earlier[0]), "the oldest grant makes room");
+    assert!(earlier[1..].iter().all(|record| !revoked(record)), "the other {} stay", KEPT - 1);
+    assert!(!revoked(&elsewhere) && !revoked(&bobs), "another client's, another user's");
 }

@@ -59,5 +59,6 @@ pub fn issue(
         params.push(("id_token", id_token));
     }
     repo.update_token(record)?;
+    latchkey_core::grant_cap::keep_newest(repo, record, now)?;
     Ok(params)
 }

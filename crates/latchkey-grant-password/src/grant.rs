@@ -112,5 +112,6 @@ pub fn issue(
         now,
     )?;
     repo.insert_token(&record)?;
+    latchkey_core::grant_cap::keep_newest(repo, &record, now)?;
     Ok(response)
 }

@@ -16,6 +16,10 @@ const BATCH: i64 = 1_000;
 /// The `known_sign_ins.source` of a browser: its device cookie's hash after this prefix.
 const BROWSER_SOURCE: &str = "browser:";
 
+/// The first source after every browser's (`;` follows `:`): sources from [`BROWSER_SOURCE`] up to it are
+/// browsers', compared byte for byte on both databases, where SQLite's `LIKE` would ignore case.
+const AFTER_BROWSER_SOURCES: &str = "browser;";
+
 fn keyed(hasher: &SecretHasher, column: &str, plain: &str) -> Result<String, StoreError> {
     let plain = UnkeyedHash::from_hex(plain).map_err(|e| StoreError::corrupt(column, e))?;
     Ok(hasher.rekey(&plain).to_hex())
@@ -64,7 +68,10 @@ impl Repo<'_> {
         let tokens = diesel::select(exists(tokens::table.select(tokens::id)));
         let sessions = diesel::select(exists(sessions::table.select(sessions::id_hash)));
         let browsers = diesel::select(exists(
-            known_sign_ins::table.filter(known_sign_ins::source.like(format!("{BROWSER_SOURCE}%"))),
+            known_sign_ins::table
+                .filter(known_sign_ins::source.ge(BROWSER_SOURCE))
+                .filter(known_sign_ins::source.lt(AFTER_BROWSER_SOURCES))
+                .select(known_sign_ins::source),
         ));
         Ok(clients.get_result::<bool>(self.conn)?
             || tokens.get_result::<bool>(self.conn)?
@@ -151,7 +158,8 @@ impl Repo<'_> {
 
     fn key_known_browsers(&mut self, hasher: &SecretHasher) -> Result<u64, StoreError> {
         let rows: Vec<(String, String)> = known_sign_ins::table
-            .filter(known_sign_ins::source.like(format!("{BROWSER_SOURCE}%")))
+            .filter(known_sign_ins::source.ge(BROWSER_SOURCE))
+            .filter(known_sign_ins::source.lt(AFTER_BROWSER_SOURCES))
             .select((known_sign_ins::username, known_sign_ins::source))
             .load(self.conn)?;
         for (username, source) in &rows {

@@ -382,6 +382,48 @@ impl Repo<'_> {
         })
     }
 
+    /// Revokes the grants of `username` with `client_id` beyond the newest `keep` still live at `now`, each
+    /// with all its rotations; returns how many records were revoked. Personal tokens are not grants here
+    /// (they have a limit of their own).
+    pub fn revoke_grants_beyond(
+        &mut self,
+        username: &Username,
+        client_id: &ClientId,
+        keep: usize,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let now = now.unix_seconds();
+        let access_live = dsl::access_token_hash
+            .is_not_null()
+            .and(dsl::access_token_expires.is_null().or(dsl::access_token_expires.gt(now)));
+        let refresh_live = dsl::refresh_token_hash
+            .is_not_null()
+            .and(dsl::refresh_token_expires.is_null().or(dsl::refresh_token_expires.gt(now)));
+        // Applied on every new grant, so this is at most `keep` families and the one just made, each with a
+        // rotation or two whose access token still runs.
+        let live: Vec<String> = dsl::tokens
+            .filter(dsl::username.eq(username.as_str()))
+            .filter(dsl::client_id.eq(client_id.as_str()))
+            .filter(dsl::grant_type.ne(personal_letter()))
+            .filter(dsl::revoked_at.is_null())
+            .filter(access_live.or(refresh_live))
+            .order((dsl::created_at.desc(), dsl::id.desc()))
+            .select(dsl::family_id)
+            .load(self.conn)?;
+        let mut families: Vec<String> = Vec::with_capacity(live.len());
+        for family in live {
+            if !families.contains(&family) {
+                families.push(family);
+            }
+        }
+        let mut revoked = 0;
+        for family in families.iter().skip(keep) {
+            let family = dsl::tokens.filter(dsl::family_id.eq(family)).filter(dsl::revoked_at.is_null());
+            revoked += diesel::update(family).set(dsl::revoked_at.eq(now)).execute(self.conn)? as u64;
+        }
+        Ok(revoked)
+    }
+
     /// Revokes every live record of a refresh family (a grant and all its rotations); returns the count.
     pub fn revoke_family(&mut self, family: &RecordId, now: Timestamp) -> Result<u64, StoreError> {
         let live = dsl::tokens.filter(dsl::family_id.eq(family.as_str())).filter(dsl::revoked_at.is_null());
