@@ -392,25 +392,28 @@ impl Repo<'_> {
         keep: usize,
         now: Timestamp,
     ) -> Result<u64, StoreError> {
-        let now = now.unix_seconds();
-        let access_live = dsl::access_token_hash
-            .is_not_null()
-            .and(dsl::access_token_expires.is_null().or(dsl::access_token_expires.gt(now)));
-        let refresh_live = dsl::refresh_token_hash
-            .is_not_null()
-            .and(dsl::refresh_token_expires.is_null().or(dsl::refresh_token_expires.gt(now)));
-        // Applied on every new grant, so this is at most `keep` families and the one just made, each with a
-        // rotation or two whose access token still runs.
-        let live: Vec<String> = dsl::tokens
-            .filter(dsl::username.eq(username.as_str()))
-            .filter(dsl::client_id.eq(client_id.as_str()))
-            .filter(dsl::grant_type.ne(personal_letter()))
-            .filter(dsl::revoked_at.is_null())
-            .filter(access_live.or(refresh_live))
-            .order((dsl::created_at.desc(), dsl::id.desc()))
-            .select(dsl::family_id)
-            .load(self.conn)?;
-        let mut families: Vec<String> = Vec::with_capacity(live.len());
+        // The same "live" as every listing. Applied on every new grant, so this is at most `keep` families and
+        // the one just made, each with a rotation or two whose access token still runs: a page or two.
+        let query = TokenQuery {
+            username: Some(username.clone()),
+            client_id: Some(client_id.clone()),
+            kind: None,
+            active: Some(true),
+            now,
+        };
+        let mut live = Vec::new();
+        let mut page = PageRequest::first(1_000);
+        loop {
+            let found = self.query_tokens(&query, &page)?;
+            live.extend(
+                found.items.into_iter().filter(|r| r.grant_type != GrantType::Personal).map(|r| r.family_id),
+            );
+            match found.next {
+                Some(cursor) => page = PageRequest::after(1_000, cursor),
+                None => break,
+            }
+        }
+        let mut families: Vec<RecordId> = Vec::with_capacity(live.len());
         for family in live {
             if !families.contains(&family) {
                 families.push(family);
@@ -418,8 +421,7 @@ impl Repo<'_> {
         }
         let mut revoked = 0;
         for family in families.iter().skip(keep) {
-            let family = dsl::tokens.filter(dsl::family_id.eq(family)).filter(dsl::revoked_at.is_null());
-            revoked += diesel::update(family).set(dsl::revoked_at.eq(now)).execute(self.conn)? as u64;
+            revoked += self.revoke_family(family, now)?;
         }
         Ok(revoked)
     }
