@@ -11,6 +11,7 @@ use latchkey_store::UserChanges;
 
 latchkey_store::on_both_backends!(
     the_right_password_gets_tokens_in_three_steps,
+    a_password_grant_past_the_cap_revokes_the_oldest,
     unknown_users_and_wrong_passwords_read_the_same,
     only_a_client_allowed_the_grant_may_use_it,
     the_attempt_is_counted_before_the_hash_and_locks_the_account,
@@ -139,4 +140,24 @@ fn a_password_reset_during_the_check_wins(db: &TestDatabase) {
     let unchanged =
         issue_after(db, |world| UserChanges { name: Some(None), ..UserChanges::new(world.now()) });
     assert!(unchanged.is_ok(), "a change that is not the password or the account's state takes nothing away");
+}
+
+/// The cap on a user's live grants with one client (RFC 6819 §4.4.1.11) holds for the password grant too.
+fn a_password_grant_past_the_cap_revokes_the_oldest(db: &TestDatabase) {
+    use latchkey_core::grant_cap::GRANTS_KEPT_PER_USER_AND_CLIENT as KEPT;
+    let (world, legacy) = world(db);
+    let earlier: Vec<_> = (0..KEPT)
+        .map(|_| {
+            world.advance(1);
+            world.grant(&legacy, Some("alice"), "openid").0
+        })
+        .collect();
+    world.advance(1);
+    sign_in(&world, &legacy, request("alice", PASSWORD, None)).unwrap();
+    let revoked = |record: &latchkey_model::TokenRecord| {
+        let id = record.id.clone();
+        world.store.read(move |repo| repo.get_token(&id)).unwrap().is_revoked()
+    };
+    assert!(revoked(&earlier[0]), "the oldest grant makes room");
+    assert!(earlier[1..].iter().all(|record| !revoked(record)));
 }
